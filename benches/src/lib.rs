@@ -149,9 +149,9 @@ pub struct Case<'a> {
     report: &'a mut Report,
 }
 
-impl Case<'_> {
+impl<'a> Case<'a> {
     /// Gives access to the criterion group, e.g. to tune its sample count.
-    pub fn group(&mut self) -> &mut BenchmarkGroup<'_, WallTime> {
+    pub fn group(&mut self) -> &mut BenchmarkGroup<'a, WallTime> {
         &mut self.group
     }
 
