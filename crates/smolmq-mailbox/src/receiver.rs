@@ -1,0 +1,260 @@
+//! The receiving half: one reader that drains without locks and sleeps on
+//! the signaler only when the mailbox is empty.
+
+use std::cell::Cell;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use pin_project_lite::pin_project;
+use smolmq_signaler::Recv as SignalRecv;
+
+use crate::error::{RecvError, RecvTimeoutError, TryRecvError};
+use crate::shared::Shared;
+
+/// The receiving half of a mailbox.
+///
+/// There is exactly one: it is `Send` but neither `Clone` nor `Sync`, so
+/// at most one thread receives at a time, which is what lets a sender skip
+/// the wake-up while that reader is busy. Receiving takes no lock; the reader
+/// sleeps on the mailbox's signaler only when the queue is empty.
+///
+/// Dropping the receiver closes the mailbox: later sends fail and hand their
+/// command back, and the commands still queued are dropped at once.
+pub struct Receiver<T> {
+    /// The mailbox.
+    shared: Arc<Shared<T>>,
+    /// Makes the receiver `!Sync` (but still `Send`): the sleep protocol
+    /// assumes a single reader.
+    _single_reader: PhantomData<Cell<()>>,
+}
+
+impl<T> Receiver<T> {
+    /// The receiver of a fresh mailbox.
+    pub(crate) fn new(shared: Arc<Shared<T>>) -> Self {
+        Receiver {
+            shared,
+            _single_reader: PhantomData,
+        }
+    }
+
+    /// Receives a command if one is waiting, without blocking.
+    ///
+    /// Fails with [`TryRecvError::Empty`] if none is, and with
+    /// [`TryRecvError::Disconnected`] once every sender is gone and every
+    /// command has been received.
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.shared.try_pop()
+    }
+
+    /// Receives a command, blocking the thread while the mailbox is empty.
+    ///
+    /// Fails only once every sender is gone and every command has been
+    /// received.
+    pub fn recv_blocking(&self) -> Result<T, RecvError> {
+        loop {
+            match self.shared.try_pop() {
+                Err(TryRecvError::Empty) => {}
+                result => return result.map_err(|_| RecvError),
+            }
+            match self.shared.prepare_sleep() {
+                Err(TryRecvError::Empty) => {}
+                result => return result.map_err(|_| RecvError),
+            }
+            self.shared.signaler.wait();
+            self.shared.woke();
+        }
+    }
+
+    /// Receives a command, blocking the thread for at most `timeout` while
+    /// the mailbox is empty.
+    ///
+    /// Fails with [`RecvTimeoutError::Timeout`] if no command came in time,
+    /// and with [`RecvTimeoutError::Disconnected`] once every sender is gone
+    /// and every command has been received.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.recv_deadline(deadline),
+            // Too far away to represent: as good as never.
+            None => self.recv_blocking().map_err(RecvTimeoutError::from),
+        }
+    }
+
+    /// Receives a command, blocking the thread until `deadline` at most while
+    /// the mailbox is empty. Fails as [`Receiver::recv_timeout`] does.
+    pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        loop {
+            match self.shared.try_pop() {
+                Ok(cmd) => return Ok(cmd),
+                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {}
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(RecvTimeoutError::Timeout);
+            }
+            match self.shared.prepare_sleep() {
+                Ok(cmd) => return Ok(cmd),
+                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {}
+            }
+            // Woken or timed out, look again: the deadline check above ends
+            // the loop once time is up.
+            self.shared.signaler.wait_timeout(deadline - now);
+            self.shared.woke();
+        }
+    }
+
+    /// Receives a command asynchronously, waiting while the mailbox is empty.
+    ///
+    /// The future fails only once every sender is gone and every command has
+    /// been received. It needs no runtime: any executor, or
+    /// `futures_lite::future::block_on`, can drive it. Dropping it before it
+    /// completes loses no command.
+    ///
+    /// ```
+    /// use futures_lite::future::block_on;
+    ///
+    /// let (tx, rx) = smolmq_mailbox::mailbox();
+    /// std::thread::spawn(move || tx.send("ping").unwrap());
+    /// assert_eq!(block_on(rx.recv()), Ok("ping"));
+    /// assert!(block_on(rx.recv()).is_err()); // The sender is gone.
+    /// ```
+    pub fn recv(&self) -> Recv<'_, T> {
+        Recv {
+            shared: &self.shared,
+            listener: None,
+        }
+    }
+
+    /// An iterator over the commands waiting right now; it ends when the
+    /// mailbox is empty (or disconnected), and never blocks.
+    pub fn try_iter(&self) -> TryIter<'_, T> {
+        TryIter { receiver: self }
+    }
+
+    /// Commands waiting, at this instant.
+    pub fn len(&self) -> usize {
+        self.shared.len()
+    }
+
+    /// True if no command is waiting, at this instant.
+    pub fn is_empty(&self) -> bool {
+        self.shared.is_empty()
+    }
+
+    /// True once every sender is gone. Commands may still be waiting: the
+    /// receive calls report the disconnection only after draining them.
+    pub fn is_disconnected(&self) -> bool {
+        self.shared.sender_count() == 0
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        // Fail later sends, and drop the queued commands now rather than
+        // when the last sender goes.
+        self.shared.close_and_drain();
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("mailbox", &self.shared)
+            .finish()
+    }
+}
+
+pin_project! {
+    /// The future of [`Receiver::recv`]: resolves to the next command, or
+    /// to [`RecvError`] once every sender is gone and the mailbox is drained.
+    ///
+    /// It runs the same sleep protocol as the blocking receive, with the
+    /// signaler's async wait in place of a blocking one.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Recv<'a, T> {
+        // The mailbox. (pin-project-lite takes no doc comments on fields.)
+        shared: &'a Shared<T>,
+        // The signaler's wait, while the reader sleeps.
+        #[pin]
+        listener: Option<SignalRecv<'a>>,
+    }
+
+    impl<'a, T> PinnedDrop for Recv<'a, T> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            // Dropped while asleep: withdraw the announcement, so that
+            // senders stop signalling a reader that no longer waits.
+            if this.listener.is_some() {
+                this.shared.woke();
+            }
+        }
+    }
+}
+
+impl<'a, T> Future for Recv<'a, T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let shared: &'a Shared<T> = this.shared;
+        loop {
+            if let Some(listener) = this.listener.as_mut().as_pin_mut() {
+                if listener.poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                this.listener.set(None);
+                shared.woke();
+            }
+            match shared.try_pop() {
+                Err(TryRecvError::Empty) => {}
+                result => return Poll::Ready(result.map_err(|_| RecvError)),
+            }
+            match shared.prepare_sleep() {
+                Err(TryRecvError::Empty) => {}
+                result => return Poll::Ready(result.map_err(|_| RecvError)),
+            }
+            // Announced and still empty: wait for a signal. One sent since
+            // the announcement is pending in the signaler, and this wait
+            // consumes it.
+            this.listener.set(Some(shared.signaler.recv()));
+        }
+    }
+}
+
+impl<T> fmt::Debug for Recv<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv")
+            .field("mailbox", &self.shared)
+            .field("waiting", &self.listener.is_some())
+            .finish()
+    }
+}
+
+/// The iterator of [`Receiver::try_iter`]: the commands waiting, without
+/// blocking.
+pub struct TryIter<'a, T> {
+    /// The receiver drained.
+    receiver: &'a Receiver<T>,
+}
+
+impl<T> Iterator for TryIter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.try_recv().ok()
+    }
+}
+
+impl<T> fmt::Debug for TryIter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TryIter")
+            .field("receiver", &self.receiver)
+            .finish()
+    }
+}
