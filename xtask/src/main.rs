@@ -19,10 +19,10 @@ use std::process::{self, Command, Stdio};
 use std::time::Instant;
 
 /// Layers that have a benchmark, in the order `cargo xtask bench` runs them.
-const LAYERS: &[&str] = &["ypipe", "signaler", "mailbox"];
+const LAYERS: &[&str] = &["ypipe", "signaler", "mailbox", "pool", "zmtp", "jsonl"];
 
 /// Crates with loom models (`tests/loom.rs` under `--cfg loom`).
-const LOOM_CRATES: &[&str] = &["smolmq-ypipe"];
+const LOOM_CRATES: &[&str] = &["smolmq-ypipe", "smolmq-core"];
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -32,7 +32,7 @@ commands:
         run the layer benchmarks (all layers when none is named), quick
         unless --full; prints RESULT lines and a table, writes
         target/bench/results.csv
-        layers: ypipe signaler mailbox
+        layers: ypipe signaler mailbox pool zmtp jsonl
   test  run the whole test suite: workspace tests and doctests, then the
         loom models (tests/loom.rs of the lock-free crates)
 ";
