@@ -2,8 +2,9 @@
 //! producer thread, one consumer thread, items moved in order.
 //!
 //! Every implementation is used the way a real consumer would use it: the
-//! ypipe reader spins briefly and then parks, woken by the writer only when
-//! `flush` reports it asleep; the channels use their blocking `recv`;
+//! ypipe reader polls with `try_read` for a while, then reads in the way
+//! that marks it asleep and parks, woken by the writer only when `flush`
+//! reports it asleep; the channels use their blocking `recv`;
 //! concurrent-queue, which has no blocking API, is polled with a spin/yield
 //! loop. Payloads are `u64`s and 64-byte `Bytes` messages (static, so the
 //! figure is the queue's cost, not the allocator's).
@@ -75,6 +76,12 @@ where
 /// Spins this many times on an empty queue before parking or yielding.
 const SPINS: u32 = 128;
 
+/// Looks a ypipe reader takes at an empty pipe before it sleeps.
+const POLLS: u32 = 64;
+
+/// Spin-loop hints between two looks of a polling ypipe reader.
+const PAUSES_PER_POLL: u32 = 32;
+
 fn ypipe<T: Item>(n: u64, flush_every: u64) -> Duration {
     let (mut tx, mut rx) = smolmq_ypipe::ypipe::<T>();
     let consumer_thread = Arc::new(std::sync::Mutex::new(None::<thread::Thread>));
@@ -84,24 +91,35 @@ fn ypipe<T: Item>(n: u64, flush_every: u64) -> Duration {
         *slot.lock().unwrap() = Some(thread::current());
         ready_tx.send(()).unwrap();
         let mut i = 0;
+        let mut spins = 0;
         while i < n {
-            match rx.read() {
+            // Poll without announcing sleep for a while; only then read in
+            // the way that tells the writer to wake us, and park.
+            match rx.try_read() {
                 Some(v) => {
                     v.check(i);
                     i += 1;
+                    spins = 0;
                 }
-                None => {
-                    // Asleep as far as the writer knows: it will unpark us.
-                    let mut spins = 0;
-                    while !rx.check_read() {
-                        if spins < SPINS {
-                            spins += 1;
-                            spin_loop();
-                        } else {
-                            thread::park();
-                        }
+                None if spins < POLLS => {
+                    // Pause between looks: each look at the shared word
+                    // takes the cache line from the writer, whose next flush
+                    // then waits for it (measured: ~20 M items/s when
+                    // polling back to back, ~80 M with 32 pauses).
+                    spins += 1;
+                    for _ in 0..PAUSES_PER_POLL {
+                        spin_loop();
                     }
                 }
+                None => match rx.read() {
+                    Some(v) => {
+                        v.check(i);
+                        i += 1;
+                        spins = 0;
+                    }
+                    // Asleep as far as the writer knows: it will unpark us.
+                    None => thread::park(),
+                },
             }
         }
     };

@@ -82,8 +82,14 @@ pub fn with_chunk_size<T, const N: usize>() -> (Writer<T, N>, Reader<T, N>) {
         published: AtomicUsize::new(0),
         spare: AtomicPtr::new(ptr::null_mut()),
         gone: AtomicUsize::new(0),
-        reader_end: UnsafeCell::new(Cursor { chunk: first, pos: 0 }),
-        writer_end: UnsafeCell::new(Cursor { chunk: first, pos: 0 }),
+        reader_end: UnsafeCell::new(Cursor {
+            chunk: first,
+            pos: 0,
+        }),
+        writer_end: UnsafeCell::new(Cursor {
+            chunk: first,
+            pos: 0,
+        }),
         _owns: PhantomData,
     });
     let writer = Writer {
@@ -185,7 +191,10 @@ impl<T, const N: usize> Drop for Shared<T, N> {
                 let next = unsafe { Chunk::next(at.chunk) };
                 // SAFETY: every value in this chunk was taken or dropped.
                 unsafe { Chunk::free(at.chunk) };
-                at = Cursor { chunk: next, pos: 0 };
+                at = Cursor {
+                    chunk: next,
+                    pos: 0,
+                };
             }
         }
         // SAFETY: the writer's chunk holds no values past its position, and
@@ -343,7 +352,9 @@ impl<T, const N: usize> Writer<T, N> {
         if !awake {
             // Only the reader changes `published` behind our back, and only
             // to ASLEEP: it drained everything we had published and sleeps.
-            self.shared.published.store(self.complete, Ordering::Release);
+            self.shared
+                .published
+                .store(self.complete, Ordering::Release);
         }
         self.published = self.complete;
         awake
@@ -426,6 +437,19 @@ impl<T, const N: usize> Reader<T, N> {
     /// Asks the writer's side for newly published items, or goes to sleep.
     #[inline(never)]
     fn refill(&mut self) -> bool {
+        // Look before writing: a reader that polls an empty pipe must not
+        // hammer the shared word with read-modify-writes the writer then has
+        // to wait for. Acquire: a new count comes with its items.
+        match self.shared.published.load(Ordering::Acquire) {
+            // Asleep since an earlier call, and no flush since.
+            ASLEEP => return false,
+            count if count != self.read => {
+                self.available = count;
+                return true;
+            }
+            // Nothing new: go to sleep, unless a flush slips in first.
+            _ => {}
+        }
         // Acquire on both outcomes: on failure we read the items the value
         // covers; on success there is nothing to read, and the next refill
         // acquires again.
@@ -453,6 +477,15 @@ impl<T, const N: usize> Reader<T, N> {
         if !self.check_read() {
             return None;
         }
+        Some(self.take())
+    }
+
+    /// Takes the item at the read position.
+    ///
+    /// Callers have established `read != available`.
+    #[inline]
+    fn take(&mut self) -> T {
+        debug_assert_ne!(self.read, self.available);
         // SAFETY: `read != available`, so slot `pos` holds a published item
         // whose write happened-before our acquire of `available`; the writer
         // never touches published slots.
@@ -462,7 +495,34 @@ impl<T, const N: usize> Reader<T, N> {
         if self.pos == N {
             self.next_chunk();
         }
-        Some(item)
+        item
+    }
+
+    /// Takes the next item if one is published, without marking the reader
+    /// asleep when there is none.
+    ///
+    /// For a reader that polls for a while before it sleeps: polling with
+    /// `try_read` costs the writer nothing, while every empty
+    /// [`read`](Reader::read) makes the writer's next flush report a sleeper
+    /// (and so a wake-up). Call `read` or `check_read` before actually
+    /// sleeping.
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = smolmq_ypipe::ypipe::<u8>();
+    /// assert_eq!(rx.try_read(), None);
+    /// tx.write(1, false);
+    /// assert!(tx.flush(), "the reader only polled: it is not asleep");
+    /// assert_eq!(rx.try_read(), Some(1));
+    /// ```
+    #[inline]
+    pub fn try_read(&mut self) -> Option<T> {
+        if self.read == self.available {
+            match self.shared.published.load(Ordering::Acquire) {
+                count if count != ASLEEP && count != self.read => self.available = count,
+                _ => return None,
+            }
+        }
+        Some(self.take())
     }
 
     /// Steps from a drained chunk into the next one and recycles the old.

@@ -30,9 +30,15 @@ fn flush_reports_a_sleeping_reader_exactly_once() {
     assert!(!rx.check_read(), "still asleep");
     assert!(tx.flush(), "an empty flush does not wake anybody");
     tx.write(2, false);
-    assert!(!tx.flush(), "publishing to a sleeper must ask for a wake-up");
+    assert!(
+        !tx.flush(),
+        "publishing to a sleeper must ask for a wake-up"
+    );
     tx.write(3, false);
-    assert!(tx.flush(), "the reader was woken (logically) and is awake now");
+    assert!(
+        tx.flush(),
+        "the reader was woken (logically) and is awake now"
+    );
     assert_eq!(rx.read(), Some(2));
     assert_eq!(rx.read(), Some(3));
 }
@@ -168,7 +174,11 @@ fn items_left_inside_are_dropped_whichever_half_goes_last() {
             assert_eq!(left, 6);
             drop(rx);
         }
-        assert_eq!(drops.load(Ordering::SeqCst), 11, "reader_first = {reader_first}");
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            11,
+            "reader_first = {reader_first}"
+        );
     }
 }
 
