@@ -1,0 +1,84 @@
+//! Loom models of the pipe's wake-up protocol: a writer stopped at the
+//! high-water mark is always woken when the reader makes room, and a reader
+//! that found the pipe empty is always woken by the next flush.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test -p smolmq-core --test loom --release
+//! ```
+#![cfg(loom)]
+
+use loom::sync::Notify;
+use loom::thread;
+use smolmq_core::pipe::{pipe_pair, PipeEvents, WriteError};
+use std::sync::Arc;
+
+/// A sink that wakes one loom thread.
+struct Wake(Notify);
+
+impl PipeEvents for Wake {
+    fn readable(&self, _: usize) {
+        self.0.notify();
+    }
+    fn writable(&self, _: usize) {
+        self.0.notify();
+    }
+    fn closed(&self, _: usize) {
+        self.0.notify();
+    }
+}
+
+#[test]
+fn writer_at_hwm_is_woken_by_the_reader() {
+    loom::model(|| {
+        // HWM 1: every second message waits for the reader's report.
+        let (mut tx, mut rx) = pipe_pair::<usize>(1, 0);
+        let tx_wake = Arc::new(Wake(Notify::new()));
+        let rx_wake = Arc::new(Wake(Notify::new()));
+        tx.attach(tx_wake.clone(), 0);
+        rx.attach(rx_wake.clone(), 1);
+        let reader = thread::spawn(move || {
+            let mut got = Vec::new();
+            while got.len() < 2 {
+                match rx.read() {
+                    Some(m) => got.push(m),
+                    None => rx_wake.0.wait(),
+                }
+            }
+            got
+        });
+        for i in 0..2 {
+            let mut msg = i;
+            loop {
+                match tx.write(msg) {
+                    Ok(()) => break,
+                    Err(WriteError::Full(m)) => {
+                        msg = m;
+                        tx_wake.0.wait();
+                    }
+                    Err(WriteError::Closed(_)) => unreachable!(),
+                }
+            }
+            tx.flush();
+        }
+        assert_eq!(reader.join().unwrap(), vec![0, 1]);
+    });
+}
+
+#[test]
+fn closing_wakes_a_writer_waiting_for_room() {
+    loom::model(|| {
+        let (mut tx, rx) = pipe_pair::<usize>(1, 0);
+        let tx_wake = Arc::new(Wake(Notify::new()));
+        tx.attach(tx_wake.clone(), 0);
+        let reader = thread::spawn(move || drop(rx));
+        tx.write(0).unwrap();
+        loop {
+            match tx.write(1) {
+                Ok(()) => unreachable!("HWM 1 and no reads"),
+                Err(WriteError::Full(_)) => tx_wake.0.wait(),
+                Err(WriteError::Closed(_)) => break,
+            }
+        }
+        reader.join().unwrap();
+    });
+}

@@ -1,0 +1,336 @@
+//! `Msg`: conversions, frame access, push and pop, clone independence,
+//! iteration, equality, `Debug` output and size.
+
+use bytes::{Bytes, BytesMut};
+use proptest::prelude::*;
+use smolmq_core::{EmptyMsgError, Msg};
+
+fn frames(msg: &Msg) -> Vec<&[u8]> {
+    msg.frames().iter().map(|f| &f[..]).collect()
+}
+
+fn b(s: &'static str) -> Bytes {
+    Bytes::from_static(s.as_bytes())
+}
+
+#[test]
+fn size_of_msg_is_small() {
+    // Messages travel by value through the pipes: keep them at four words
+    // (the `Vec` of the multipart form shares the space of the `Bytes`).
+    assert!(std::mem::size_of::<Msg>() <= 40);
+    #[cfg(target_pointer_width = "64")]
+    assert_eq!(std::mem::size_of::<Msg>(), 32);
+    assert_eq!(
+        std::mem::size_of::<Option<Msg>>(),
+        std::mem::size_of::<Msg>() + std::mem::size_of::<usize>()
+    );
+}
+
+#[test]
+fn new_and_default_are_one_empty_frame() {
+    for msg in [Msg::new(), Msg::default()] {
+        assert_eq!(msg.len(), 1);
+        assert!(msg.is_single());
+        assert_eq!(msg.size(), 0);
+        assert!(msg.first().is_empty());
+        assert_eq!(frames(&msg), [&b""[..]]);
+    }
+    assert_eq!(Msg::new(), Msg::from(""));
+}
+
+#[test]
+fn conversions_make_one_frame_with_the_same_bytes() {
+    let expected: &[u8] = b"hello";
+    let all = [
+        Msg::from(Bytes::from_static(b"hello")),
+        Msg::from(BytesMut::from(&b"hello"[..])),
+        Msg::from(b"hello".to_vec()),
+        Msg::from(&b"hello"[..]),
+        Msg::from(b"hello"),
+        Msg::from("hello"),
+        Msg::from(String::from("hello")),
+        Msg::copy_from_slice(b"hello"),
+        Msg::try_from(vec![b("hello")]).unwrap(),
+        Msg::from_frames([b("hello")]).unwrap(),
+    ];
+    for msg in &all {
+        assert!(msg.is_single(), "{msg:?}");
+        assert_eq!(frames(msg), [expected]);
+        assert_eq!(msg, &all[0]);
+    }
+}
+
+#[test]
+fn conversions_do_not_copy() {
+    let data = Bytes::from(vec![7u8; 1000]);
+    let msg = Msg::from(data.clone());
+    assert_eq!(msg.first().as_ptr(), data.as_ptr());
+
+    let vec = vec![1u8; 100];
+    let ptr = vec.as_ptr();
+    assert_eq!(Msg::from(vec).first().as_ptr(), ptr);
+
+    let string = String::from("not copied");
+    let ptr = string.as_ptr();
+    assert_eq!(Msg::from(string).first().as_ptr(), ptr);
+
+    static DATA: &[u8] = b"static";
+    assert_eq!(Msg::from(DATA).first().as_ptr(), DATA.as_ptr());
+
+    let parts = vec![data.clone(), data.clone()];
+    let msg = Msg::try_from(parts).unwrap();
+    assert!(msg.iter().all(|f| f.as_ptr() == data.as_ptr()));
+}
+
+#[test]
+fn multipart_from_vec_and_iterator() {
+    let msg = Msg::try_from(vec![b("a"), b("bb"), b("")]).unwrap();
+    assert_eq!(msg.len(), 3);
+    assert!(!msg.is_single());
+    assert_eq!(msg.size(), 3);
+    assert_eq!(frames(&msg), [&b"a"[..], b"bb", b""]);
+    assert_eq!(msg.first(), "a");
+    assert_eq!(msg.last(), "");
+    assert_eq!(msg.get(1).unwrap(), "bb");
+    assert_eq!(msg.get(3), None);
+
+    let from_iter = Msg::from_frames(["a", "bb", ""].map(b)).unwrap();
+    assert_eq!(from_iter, msg);
+    // An iterator with a misleading size hint still gives every frame.
+    let filtered = Msg::from_frames(
+        ["a", "x", "bb", "x", ""]
+            .map(b)
+            .into_iter()
+            .filter(|f| f != "x"),
+    );
+    assert_eq!(filtered.unwrap(), msg);
+}
+
+#[test]
+fn no_frames_is_not_a_message() {
+    assert_eq!(Msg::try_from(Vec::<Bytes>::new()), Err(EmptyMsgError));
+    assert!(Msg::from_frames(std::iter::empty()).is_none());
+    assert_eq!(
+        EmptyMsgError.to_string(),
+        "a message needs at least one frame, got none"
+    );
+}
+
+#[test]
+fn push_back_and_front() {
+    let mut msg = Msg::from("body");
+    msg.push_back(b("tail"));
+    assert_eq!(frames(&msg), [&b"body"[..], b"tail"]);
+    msg.push_front(b("id"));
+    assert_eq!(frames(&msg), [&b"id"[..], b"body", b"tail"]);
+    msg.push_back(b("end"));
+    msg.push_front(b("env"));
+    assert_eq!(frames(&msg), [&b"env"[..], b"id", b"body", b"tail", b"end"]);
+    assert_eq!(msg.len(), 5);
+    assert_eq!(msg.size(), 16);
+    assert_eq!(msg.first(), "env");
+    assert_eq!(msg.last(), "end");
+
+    let mut single = Msg::from("x");
+    single.push_front(b("id"));
+    assert_eq!(frames(&single), [&b"id"[..], b"x"]);
+}
+
+#[test]
+fn pop_front_never_takes_the_last_frame() {
+    let mut msg = Msg::from_frames(["a", "b", "c"].map(b)).unwrap();
+    assert_eq!(msg.pop_front().unwrap(), "a");
+    assert_eq!(frames(&msg), [&b"b"[..], b"c"]);
+    assert_eq!(msg.pop_front().unwrap(), "b");
+    assert!(msg.is_single());
+    assert_eq!(frames(&msg), [&b"c"[..]]);
+    assert_eq!(msg.pop_front(), None);
+    assert_eq!(frames(&msg), [&b"c"[..]], "unchanged after a refused pop");
+    assert_eq!(msg, Msg::from("c"));
+}
+
+#[test]
+fn router_envelope_round_trip() {
+    let body = Msg::from_frames(["", "request"].map(b)).unwrap();
+    let mut routed = body.clone();
+    routed.push_front(b("peer-7"));
+    assert_eq!(routed.len(), 3);
+    let id = routed.pop_front().unwrap();
+    assert_eq!(id, "peer-7");
+    assert_eq!(routed, body);
+}
+
+#[test]
+fn split_first() {
+    let (first, rest) = Msg::from("only").split_first();
+    assert_eq!(first, "only");
+    assert!(rest.is_none());
+
+    let (first, rest) = Msg::from_frames(["a", "b"].map(b)).unwrap().split_first();
+    assert_eq!(first, "a");
+    assert_eq!(rest.unwrap(), Msg::from("b"));
+
+    let (first, rest) = Msg::from_frames(["a", "b", "c"].map(b))
+        .unwrap()
+        .split_first();
+    assert_eq!(first, "a");
+    assert_eq!(frames(&rest.unwrap()), [&b"b"[..], b"c"]);
+}
+
+#[test]
+fn clones_are_independent() {
+    let original = Msg::from_frames(["a", "b"].map(b)).unwrap();
+    let mut copy = original.clone();
+    copy.push_back(b("c"));
+    copy.push_front(b("z"));
+    assert_eq!(copy.pop_front().unwrap(), "z");
+    assert_eq!(copy.pop_front().unwrap(), "a");
+    assert_eq!(frames(&original), [&b"a"[..], b"b"]);
+    assert_eq!(frames(&copy), [&b"b"[..], b"c"]);
+
+    let single = Msg::from("x");
+    let mut copy = single.clone();
+    copy.push_back(b("y"));
+    assert!(single.is_single());
+    assert_eq!(copy.len(), 2);
+    // Clones share the payload memory.
+    assert_eq!(single.first().as_ptr(), copy.first().as_ptr());
+}
+
+#[test]
+fn iteration_by_reference_and_by_value() {
+    let msg = Msg::from_frames(["a", "b", "c"].map(b)).unwrap();
+    let by_ref: Vec<&Bytes> = (&msg).into_iter().collect();
+    assert_eq!(by_ref, [&b("a"), &b("b"), &b("c")]);
+    let mut n = 0;
+    for frame in &msg {
+        assert_eq!(frame.len(), 1);
+        n += 1;
+    }
+    assert_eq!(n, 3);
+
+    let it = msg.clone().into_frames();
+    assert_eq!(it.len(), 3);
+    assert_eq!(it.rev().collect::<Vec<_>>(), ["c", "b", "a"].map(b));
+    assert_eq!(
+        msg.clone().into_iter().collect::<Vec<_>>(),
+        ["a", "b", "c"].map(b)
+    );
+    assert_eq!(msg.clone().into_vec(), ["a", "b", "c"].map(b));
+    assert_eq!(Vec::from(msg), ["a", "b", "c"].map(b));
+
+    let mut single = Msg::from("x").into_frames();
+    assert_eq!(single.size_hint(), (1, Some(1)));
+    assert_eq!(single.next().unwrap(), "x");
+    assert_eq!(single.size_hint(), (0, Some(0)));
+    assert_eq!(single.next(), None);
+    assert_eq!(single.next(), None);
+    assert_eq!(Msg::from("x").into_vec(), [b("x")]);
+}
+
+#[test]
+fn equality_is_by_frames_not_by_storage() {
+    // A message that was multipart and popped down to one frame equals one
+    // that was always single.
+    let mut popped = Msg::from_frames(["id", "x"].map(b)).unwrap();
+    popped.pop_front();
+    assert_eq!(popped, Msg::from("x"));
+    assert_ne!(Msg::from("x"), Msg::from("y"));
+    assert_ne!(
+        Msg::from("ab"),
+        Msg::from_frames(["a", "b"].map(b)).unwrap()
+    );
+    assert_ne!(Msg::from(""), Msg::from_frames(["", ""].map(b)).unwrap());
+
+    use std::collections::HashSet;
+    let set: HashSet<Msg> = [popped, Msg::from("x")].into_iter().collect();
+    assert_eq!(set.len(), 1);
+}
+
+#[test]
+fn debug_shows_text_as_text_and_binary_as_hex() {
+    assert_eq!(format!("{:?}", Msg::from("hello")), r#"Msg["hello"]"#);
+    assert_eq!(format!("{:?}", Msg::new()), r#"Msg[""]"#);
+    assert_eq!(
+        format!("{:?}", Msg::from(&[0x00u8, 0xff, 0x10][..])),
+        "Msg[0x00ff10]"
+    );
+    let mixed = Msg::from_frames([b("say \"hi\"\n"), Bytes::from_static(&[1, 2])]).unwrap();
+    assert_eq!(format!("{mixed:?}"), r#"Msg["say \"hi\"\n", 0x0102]"#);
+}
+
+#[test]
+fn debug_truncates_long_frames() {
+    let text = "a".repeat(100);
+    assert_eq!(
+        format!("{:?}", Msg::from(text)),
+        format!("Msg[\"{}\"\u{2026} (100 B)]", "a".repeat(32))
+    );
+    assert_eq!(
+        format!("{:?}", Msg::from(vec![0xabu8; 300])),
+        format!("Msg[0x{}\u{2026} (300 B)]", "ab".repeat(16))
+    );
+    // Exactly at the limits: shown whole.
+    assert_eq!(
+        format!("{:?}", Msg::from("b".repeat(32))),
+        format!("Msg[\"{}\"]", "b".repeat(32))
+    );
+    assert_eq!(
+        format!("{:?}", Msg::from(vec![0u8; 16])),
+        format!("Msg[0x{}]", "00".repeat(16))
+    );
+    // UTF-8 text is not printable ASCII: shown as hex, never split badly.
+    assert_eq!(format!("{:?}", Msg::from("é")), "Msg[0xc3a9]");
+}
+
+#[test]
+fn debug_output_stays_short_for_huge_messages() {
+    let big = Bytes::from(vec![b'x'; 1 << 20]);
+    let msg = Msg::from_frames(vec![big; 100]).unwrap();
+    assert_eq!(msg.size(), 100 << 20);
+    let shown = format!("{msg:?}");
+    assert!(
+        shown.len() < 100 * 60,
+        "{} bytes of Debug output",
+        shown.len()
+    );
+    assert!(shown.contains("(1048576 B)"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Pushes and pops behave as on a `VecDeque` that never drops below one
+    /// element.
+    #[test]
+    fn matches_a_deque_model(
+        first in proptest::collection::vec(any::<u8>(), 0..8),
+        ops in proptest::collection::vec((0u8..3, proptest::collection::vec(any::<u8>(), 0..8)), 0..40),
+    ) {
+        let mut msg = Msg::from(first.clone());
+        let mut model = std::collections::VecDeque::from([first]);
+        for (op, data) in ops {
+            match op {
+                0 => {
+                    msg.push_back(Bytes::from(data.clone()));
+                    model.push_back(data);
+                }
+                1 => {
+                    msg.push_front(Bytes::from(data.clone()));
+                    model.push_front(data);
+                }
+                _ => {
+                    let expected = if model.len() > 1 { model.pop_front() } else { None };
+                    prop_assert_eq!(msg.pop_front().map(|f| f.to_vec()), expected);
+                }
+            }
+            prop_assert_eq!(msg.len(), model.len());
+            prop_assert_eq!(msg.is_single(), model.len() == 1);
+            prop_assert_eq!(msg.size(), model.iter().map(Vec::len).sum::<usize>());
+            prop_assert_eq!(&msg.first()[..], &model[0][..]);
+            prop_assert_eq!(&msg.last()[..], &model[model.len() - 1][..]);
+            let got: Vec<Vec<u8>> = msg.iter().map(|f| f.to_vec()).collect();
+            prop_assert_eq!(got, Vec::from(model.clone()));
+        }
+    }
+}
