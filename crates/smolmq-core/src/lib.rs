@@ -55,11 +55,13 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod endpoint;
+pub mod engine;
 mod error;
 mod msg;
 mod options;
 pub mod pipe;
 mod sync;
+pub mod transport;
 
 pub use endpoint::{
     AbstractName, Endpoint, EndpointError, Host, HostName, InprocName, IpcAddr, IpcPath, TcpAddr,

@@ -1,0 +1,591 @@
+//! The ZMTP engine: joins one byte stream, the ZMTP codec and one pipe.
+//!
+//! An engine is a future, run on an I/O thread. It greets and handshakes
+//! with the peer, then moves messages both ways until the stream or the
+//! pipe ends:
+//!
+//! * **In**: reads the stream into a buffer in large reads, decodes every
+//!   complete frame (bodies are slices of the buffer, no copy), assembles
+//!   multipart messages, writes them to the pipe and flushes the pipe once
+//!   per read. When the pipe refuses a message at its high-water mark the
+//!   engine stops reading; when the pipe reports room again it delivers the
+//!   held message and **reads again at once**, so nothing waits in the
+//!   kernel buffer with no read armed (zlink's ipc deadlock).
+//! * **Out**: drains the pipe into the encoder up to a batch size, and hands
+//!   the batch to one vectored write; large payloads go out as their own
+//!   slices, without a copy.
+//! * Every pass of the loop does both, reads first, so writes never starve
+//!   reads; after a bounded number of passes the engine yields to the other
+//!   engines of its thread.
+//! * Heartbeats: PING every HEARTBEAT_IVL, a peer silent for
+//!   HEARTBEAT_TIMEOUT dropped; PINGs answered with PONG, a peer's TTL
+//!   honoured. The handshake must finish within HANDSHAKE_IVL.
+//!
+//! One waker serves the stream and the pipe: the pipe's events (readable,
+//! writable, closed) wake the same task the stream's readiness does.
+
+use crate::pipe::{Pipe, PipeEvents, WriteError};
+use crate::transport::BoxStream;
+use crate::Msg;
+use async_io::Timer;
+use atomic_waker::AtomicWaker;
+use bytes::{Bytes, BytesMut};
+use futures_io::{AsyncRead, AsyncWrite};
+use smolmq_zmtp::{
+    Command, CommandError, DecodeError, Encoder, FrameDecoder, Handshake, HandshakeConfig,
+    HandshakeError, HandshakeStatus, PeerInfo, MAX_FRAME_SIZE_LIMIT,
+};
+use std::fmt;
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// Bytes asked of the stream per read.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Bytes of encoded output gathered before a write.
+const WRITE_BATCH: usize = 64 * 1024;
+
+/// Passes through the loop before the engine yields its thread.
+const BUDGET: usize = 32;
+
+/// How an engine is set up.
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// Our side of the handshake: socket type, identity, mechanism.
+    pub handshake: HandshakeConfig,
+    /// Largest frame accepted from the peer (libzmq's MAXMSGSIZE, which
+    /// applies per frame); `None` for no limit.
+    pub max_msg_size: Option<u64>,
+    /// The handshake must finish within this time (HANDSHAKE_IVL).
+    pub handshake_ivl: Option<Duration>,
+    /// Send a PING after this long without sending anything
+    /// (HEARTBEAT_IVL); `None`: no heartbeats.
+    pub heartbeat_ivl: Option<Duration>,
+    /// TTL sent in our PINGs: how long the peer should wait for traffic
+    /// from us before dropping us (HEARTBEAT_TTL).
+    pub heartbeat_ttl: Option<Duration>,
+    /// Drop the peer when nothing arrives for this long after a PING
+    /// (HEARTBEAT_TIMEOUT; defaults to HEARTBEAT_IVL).
+    pub heartbeat_timeout: Option<Duration>,
+}
+
+impl fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("socket_type", &self.handshake.socket_type)
+            .field("max_msg_size", &self.max_msg_size)
+            .field("handshake_ivl", &self.handshake_ivl)
+            .field("heartbeat_ivl", &self.heartbeat_ivl)
+            .field("heartbeat_ttl", &self.heartbeat_ttl)
+            .field("heartbeat_timeout", &self.heartbeat_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EngineConfig {
+    /// A configuration with no limits, timeouts or heartbeats.
+    pub fn new(handshake: HandshakeConfig) -> Self {
+        EngineConfig {
+            handshake,
+            max_msg_size: None,
+            handshake_ivl: None,
+            heartbeat_ivl: None,
+            heartbeat_ttl: None,
+            heartbeat_timeout: None,
+        }
+    }
+}
+
+/// Why an engine stopped.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EngineExit {
+    /// The peer closed the connection.
+    PeerClosed,
+    /// The local end of the pipe was dropped (the socket closed or dropped
+    /// this peer); what it had sent was written out first.
+    PipeClosed,
+    /// The handshake failed (bad greeting, incompatible socket type, refused
+    /// credentials, ...).
+    Handshake(HandshakeError),
+    /// The handshake did not finish within HANDSHAKE_IVL.
+    HandshakeTimeout,
+    /// The peer sent a malformed frame or one over MAXMSGSIZE.
+    Protocol(DecodeError),
+    /// The peer sent a malformed command.
+    Command(CommandError),
+    /// The peer sent an ERROR command.
+    PeerError(String),
+    /// Nothing arrived from the peer within the heartbeat timeout or the
+    /// peer's TTL.
+    HeartbeatTimeout,
+    /// Reading or writing the stream failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for EngineExit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineExit::PeerClosed => f.write_str("peer closed the connection"),
+            EngineExit::PipeClosed => f.write_str("socket closed the connection"),
+            EngineExit::Handshake(e) => write!(f, "handshake failed: {e}"),
+            EngineExit::HandshakeTimeout => f.write_str("handshake timed out"),
+            EngineExit::Protocol(e) => write!(f, "protocol error: {e}"),
+            EngineExit::Command(e) => write!(f, "protocol error: {e}"),
+            EngineExit::PeerError(reason) => write!(f, "peer sent ERROR: {reason}"),
+            EngineExit::HeartbeatTimeout => f.write_str("heartbeat timed out"),
+            EngineExit::Io(e) => write!(f, "i/o error: {e}"),
+        }
+    }
+}
+
+/// Wakes the engine's task on pipe events.
+#[derive(Default)]
+struct Wake(AtomicWaker);
+
+impl PipeEvents for Wake {
+    fn readable(&self, _: usize) {
+        self.0.wake();
+    }
+    fn writable(&self, _: usize) {
+        self.0.wake();
+    }
+    fn closed(&self, _: usize) {
+        self.0.wake();
+    }
+}
+
+/// Callbacks an engine reports through; the socket's monitor implements
+/// them. All default to doing nothing.
+pub trait EngineObserver: Send + 'static {
+    /// The handshake succeeded.
+    fn handshake_succeeded(&mut self, _peer: &PeerInfo) {}
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Default)]
+pub struct NoObserver;
+
+impl EngineObserver for NoObserver {}
+
+/// The engine future. See the [module docs](self).
+pub struct Engine<O = NoObserver> {
+    /// The connection.
+    stream: BoxStream,
+    /// Our end of the pipe to the socket.
+    pipe: Pipe<Msg>,
+    /// Woken by the pipe.
+    wake: Arc<Wake>,
+    /// Told about handshake results.
+    observer: O,
+    /// Set-up.
+    config: EngineConfig,
+    /// The handshake, until it is done.
+    handshake: Option<Handshake>,
+    /// Bytes received and not yet decoded.
+    read_buf: BytesMut,
+    /// Frame decoder (after the handshake).
+    decoder: FrameDecoder,
+    /// Frames of a multipart message being received.
+    partial: Option<Msg>,
+    /// A complete message the pipe refused at its HWM.
+    held: Option<Msg>,
+    /// Raw handshake bytes not yet written (greeting, commands); they go
+    /// out before anything in `out`.
+    raw_out: BytesMut,
+    /// Encoded messages and commands not yet written.
+    out: Encoder,
+    /// The stream reported end of file.
+    eof: bool,
+    /// The pipe's socket side is gone: finish writing, then stop.
+    draining: bool,
+    /// Handshake deadline.
+    handshake_timer: Option<Timer>,
+    /// When to send the next PING.
+    ping_timer: Option<Timer>,
+    /// When to give up on a silent peer (armed after a PING goes out, or by
+    /// the peer's TTL).
+    silence_timer: Option<Timer>,
+    /// Something arrived since the silence timer was armed.
+    heard_from_peer: bool,
+}
+
+impl<O> fmt::Debug for Engine<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("handshaking", &self.handshake.is_some())
+            .field("buffered_in", &self.read_buf.len())
+            .field("buffered_out", &self.out.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine<NoObserver> {
+    /// An engine over `stream` delivering to and from `pipe`.
+    ///
+    /// Fails if `config.handshake` is invalid (e.g. an identity over 255
+    /// bytes).
+    pub fn new(
+        stream: BoxStream,
+        pipe: Pipe<Msg>,
+        config: EngineConfig,
+    ) -> Result<Self, smolmq_zmtp::ConfigError> {
+        Engine::with_observer(stream, pipe, config, NoObserver)
+    }
+}
+
+impl<O: EngineObserver> Engine<O> {
+    /// As [`Engine::new`], reporting to `observer`.
+    pub fn with_observer(
+        stream: BoxStream,
+        pipe: Pipe<Msg>,
+        config: EngineConfig,
+        observer: O,
+    ) -> Result<Self, smolmq_zmtp::ConfigError> {
+        let handshake = Handshake::new(config.handshake.clone())?;
+        let wake = Arc::new(Wake::default());
+        pipe.attach(wake.clone(), 0);
+        let max = config.max_msg_size.unwrap_or(MAX_FRAME_SIZE_LIMIT);
+        // The greeting and our first handshake command go out first.
+        let mut raw_out = BytesMut::new();
+        let mut handshake = handshake;
+        handshake.poll_transmit(&mut raw_out);
+        Ok(Engine {
+            stream,
+            pipe,
+            wake,
+            observer,
+            handshake_timer: config.handshake_ivl.map(Timer::after),
+            config,
+            handshake: Some(handshake),
+            read_buf: BytesMut::with_capacity(READ_CHUNK),
+            decoder: FrameDecoder::new(max),
+            partial: None,
+            held: None,
+            raw_out,
+            out: Encoder::default(),
+            eof: false,
+            draining: false,
+            ping_timer: None,
+            silence_timer: None,
+            heard_from_peer: false,
+        })
+    }
+
+    /// Reads what the stream has into the buffer. `Ok(true)` if bytes
+    /// arrived; end of file sets `eof`.
+    fn read_some(&mut self, cx: &mut Context<'_>) -> Result<bool, EngineExit> {
+        if self.eof {
+            return Ok(false);
+        }
+        let start = self.read_buf.len();
+        if self.read_buf.capacity() - start < READ_CHUNK / 4 {
+            // Frames sliced out earlier may still share the old buffer; a
+            // reserve then moves on to a fresh one.
+            self.read_buf.reserve(READ_CHUNK);
+        }
+        let room = self.read_buf.capacity() - start;
+        self.read_buf.resize(start + room, 0);
+        let polled = Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf[start..]);
+        match polled {
+            Poll::Ready(Ok(0)) => {
+                self.read_buf.truncate(start);
+                self.eof = true;
+                Ok(false)
+            }
+            Poll::Ready(Ok(n)) => {
+                self.read_buf.truncate(start + n);
+                self.heard_from_peer = true;
+                Ok(true)
+            }
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {
+                self.read_buf.truncate(start);
+                Ok(true)
+            }
+            Poll::Ready(Err(e)) => {
+                self.read_buf.truncate(start);
+                Err(EngineExit::Io(e))
+            }
+            Poll::Pending => {
+                self.read_buf.truncate(start);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Writes buffered output. `Ok(true)` if bytes went out.
+    fn write_some(&mut self, cx: &mut Context<'_>) -> Result<bool, EngineExit> {
+        let mut progress = false;
+        loop {
+            // One small allocation per write call (a batch of up to 64 KiB),
+            // not per message.
+            let mut slices: Vec<IoSlice<'_>> = Vec::new();
+            if !self.raw_out.is_empty() {
+                slices.push(IoSlice::new(&self.raw_out));
+            } else if !self.out.is_empty() {
+                self.out.io_slices(&mut slices);
+            } else {
+                break;
+            }
+            let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, &slices);
+            drop(slices);
+            match polled {
+                Poll::Ready(Ok(0)) => {
+                    return Err(EngineExit::Io(io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => {
+                    if !self.raw_out.is_empty() {
+                        let _ = self.raw_out.split_to(n);
+                    } else {
+                        self.out.advance(n);
+                    }
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return Err(EngineExit::Io(e)),
+                Poll::Pending => break,
+            }
+        }
+        if progress && self.raw_out.is_empty() && self.out.is_empty() {
+            // A no-op for sockets; a TLS stream may buffer.
+            let _ = Pin::new(&mut self.stream).poll_flush(cx);
+        }
+        Ok(progress)
+    }
+
+    /// True when nothing waits to be written.
+    fn out_is_empty(&self) -> bool {
+        self.raw_out.is_empty() && self.out.is_empty()
+    }
+
+    /// Feeds buffered bytes to the handshake. `Ok(true)` if it finished.
+    fn advance_handshake(&mut self) -> Result<bool, EngineExit> {
+        let Some(handshake) = self.handshake.as_mut() else {
+            return Ok(false);
+        };
+        let status = handshake.receive(&mut self.read_buf);
+        // Whatever the handshake wants to say (including an ERROR on
+        // failure) goes out.
+        handshake.poll_transmit(&mut self.raw_out);
+        match status {
+            Ok(HandshakeStatus::InProgress) => Ok(false),
+            Ok(HandshakeStatus::Done(peer)) => {
+                self.handshake = None;
+                self.handshake_timer = None;
+                self.observer.handshake_succeeded(&peer);
+                self.start_heartbeats(&peer);
+                Ok(true)
+            }
+            Err(e) => Err(EngineExit::Handshake(e)),
+        }
+    }
+
+    /// Arms the heartbeat timers after the handshake.
+    fn start_heartbeats(&mut self, peer: &PeerInfo) {
+        if !peer.speaks_3_1() {
+            // PING and PONG are ZMTP 3.1 commands.
+            return;
+        }
+        if let Some(ivl) = self.config.heartbeat_ivl {
+            self.ping_timer = Some(Timer::after(ivl));
+        }
+    }
+
+    /// Decodes buffered frames into messages for the pipe. Stops when the
+    /// pipe is full. `Ok(true)` if anything was delivered or consumed.
+    fn decode_buffered(&mut self) -> Result<bool, EngineExit> {
+        let mut progress = false;
+        while self.held.is_none() {
+            let frame = match self.decoder.decode(&mut self.read_buf) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break,
+                Err(e) => return Err(EngineExit::Protocol(e)),
+            };
+            progress = true;
+            if frame.command {
+                self.on_command(frame.body)?;
+                continue;
+            }
+            let msg = match self.partial.take() {
+                None => Msg::from(frame.body),
+                Some(mut msg) => {
+                    msg.push_back(frame.body);
+                    msg
+                }
+            };
+            if frame.more {
+                self.partial = Some(msg);
+                continue;
+            }
+            self.deliver(msg)?;
+        }
+        Ok(progress)
+    }
+
+    /// Hands a complete message to the pipe, or holds it at the HWM.
+    fn deliver(&mut self, msg: Msg) -> Result<(), EngineExit> {
+        match self.pipe.write(msg) {
+            Ok(()) => Ok(()),
+            Err(WriteError::Full(msg)) => {
+                self.held = Some(msg);
+                Ok(())
+            }
+            Err(WriteError::Closed(_)) => Err(EngineExit::PipeClosed),
+        }
+    }
+
+    /// Handles a command frame after the handshake.
+    fn on_command(&mut self, body: Bytes) -> Result<(), EngineExit> {
+        match Command::decode(body) {
+            Ok(Command::Ping { ttl, context }) => {
+                // Answer, and if the peer asks for it, expect traffic
+                // within its TTL (tenths of a second).
+                let _ = self.out.command(&Command::Pong { context });
+                if ttl > 0 {
+                    let ttl = Duration::from_millis(u64::from(ttl) * 100);
+                    self.silence_timer = Some(Timer::after(ttl));
+                    self.heard_from_peer = false;
+                }
+                Ok(())
+            }
+            Ok(Command::Pong { .. }) => Ok(()),
+            Ok(Command::Error { reason }) => Err(EngineExit::PeerError(reason)),
+            // SUBSCRIBE / CANCEL and unknown commands mean nothing to a
+            // PAIR socket; the pattern layer will take them.
+            Ok(_) => Ok(()),
+            Err(e) => Err(EngineExit::Command(e)),
+        }
+    }
+
+    /// Fills the encoder from the pipe, up to a batch. `Ok(true)` if any
+    /// message was taken.
+    fn encode_from_pipe(&mut self) -> bool {
+        let mut progress = false;
+        while self.out.len() < WRITE_BATCH {
+            match self.pipe.read() {
+                Some(msg) => {
+                    self.out.message(msg.frames());
+                    progress = true;
+                }
+                None => {
+                    if self.pipe.is_peer_gone() {
+                        self.draining = true;
+                    }
+                    break;
+                }
+            }
+        }
+        progress
+    }
+
+    /// Polls the heartbeat and handshake timers.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> Result<(), EngineExit> {
+        if let Some(t) = self.handshake_timer.as_mut() {
+            if Pin::new(t).poll(cx).is_ready() {
+                return Err(EngineExit::HandshakeTimeout);
+            }
+        }
+        if let Some(t) = self.ping_timer.as_mut() {
+            if Pin::new(t).poll(cx).is_ready() {
+                let ttl = self.config.heartbeat_ttl.map_or(0, |d| {
+                    (d.as_millis() / 100).min(u128::from(u16::MAX)) as u16
+                });
+                let _ = self.out.command(&Command::Ping {
+                    ttl,
+                    context: Bytes::new(),
+                });
+                let ivl = self.config.heartbeat_ivl.unwrap_or(Duration::from_secs(1));
+                self.ping_timer = Some(Timer::after(ivl));
+                if self.silence_timer.is_none() {
+                    let timeout = self.config.heartbeat_timeout.unwrap_or(ivl);
+                    self.silence_timer = Some(Timer::after(timeout));
+                    self.heard_from_peer = false;
+                }
+            }
+        }
+        if let Some(t) = self.silence_timer.as_mut() {
+            if Pin::new(t).poll(cx).is_ready() {
+                if !self.heard_from_peer {
+                    return Err(EngineExit::HeartbeatTimeout);
+                }
+                self.silence_timer = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// One pass: read, decode, deliver; then encode and write.
+    fn pass(&mut self, cx: &mut Context<'_>) -> Result<bool, EngineExit> {
+        let mut progress = false;
+
+        // In: a held message first (the pipe may have room again), then
+        // what is buffered, then a read (only when nothing is held, so the
+        // HWM holds back the peer through TCP flow control).
+        if let Some(msg) = self.held.take() {
+            self.deliver(msg)?;
+            progress |= self.held.is_none();
+        }
+        if self.handshake.is_some() {
+            if self.read_some(cx)? {
+                progress = true;
+            }
+            if self.advance_handshake()? {
+                progress = true;
+            }
+        } else if self.held.is_none() {
+            progress |= self.decode_buffered()?;
+            if self.held.is_none() && self.read_some(cx)? {
+                progress = true;
+                self.decode_buffered()?;
+            }
+            self.pipe.flush();
+        }
+
+        // Out: nothing but handshake bytes until the handshake is done.
+        if self.handshake.is_none() {
+            progress |= self.encode_from_pipe();
+        }
+        progress |= self.write_some(cx)?;
+        Ok(progress)
+    }
+}
+
+impl<O: EngineObserver + Unpin> Future for Engine<O> {
+    type Output = EngineExit;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<EngineExit> {
+        let this = self.get_mut();
+        this.wake.0.register(cx.waker());
+        for _ in 0..BUDGET {
+            if let Err(exit) = this.poll_timers(cx) {
+                return Poll::Ready(exit);
+            }
+            let progress = match this.pass(cx) {
+                Ok(progress) => progress,
+                Err(exit) => {
+                    // Best effort: an ERROR reply or last bytes may still go.
+                    let _ = this.write_some(cx);
+                    return Poll::Ready(exit);
+                }
+            };
+            if this.draining && this.out_is_empty() {
+                return Poll::Ready(EngineExit::PipeClosed);
+            }
+            if this.eof && this.held.is_none() {
+                // Deliver what was decoded before the peer left.
+                this.pipe.flush();
+                return Poll::Ready(EngineExit::PeerClosed);
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+        // Out of budget: let the thread's other engines run.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,98 @@
+//! The transport traits: how an endpoint becomes a listener or a
+//! connection carrying bytes.
+//!
+//! A stream transport (tcp, ipc, later tls and ws) turns an [`Endpoint`]
+//! into a [`Listener`] that accepts [`BoxStream`]s, or connects to one. It
+//! knows nothing of ZMTP, messages or sockets: the engine runs a codec over
+//! whatever stream it gets. (inproc has no bytes and no codec: it hands
+//! message pipes straight to the peer socket, and is not a `Transport`.)
+//!
+//! Transports live in their own crates (`smolmq-tcp`, `smolmq-ipc`) that
+//! implement these traits; a context is given the transports it may use.
+//!
+//! Streams are `futures_io` `AsyncRead + AsyncWrite`, as async-io's
+//! `Async<TcpStream>` and `Async<UnixStream>` are, so any runtime-agnostic
+//! byte stream (a TLS session, a WebSocket adapter) fits.
+
+use crate::{Endpoint, SocketOptions};
+use futures_io::{AsyncRead, AsyncWrite};
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// A duplex byte stream a transport hands to an engine.
+pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
+
+/// A boxed [`Stream`]: engines are not generic over transports (one dynamic
+/// call per read or write batch costs nothing measurable).
+pub type BoxStream = Box<dyn Stream>;
+
+/// A boxed, sendable future, as returned by [`Transport::connect`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A stream transport for one or more endpoint schemes.
+pub trait Transport: Send + Sync + 'static {
+    /// The scheme this transport serves, as in `Endpoint::transport()`
+    /// (`"tcp"`, `"ipc"`).
+    fn scheme(&self) -> &'static str;
+
+    /// Binds `endpoint` and returns a listener, ready to accept.
+    ///
+    /// Wildcards are resolved here: `tcp://*:0` binds all interfaces on a
+    /// port chosen by the system, `ipc://*` a generated path; the
+    /// listener's [`local_endpoint`](Listener::local_endpoint) says which
+    /// (libzmq's LAST_ENDPOINT). Binding is quick and does not block on the
+    /// network, so it is synchronous and must be called on a thread where
+    /// async-io may register sources (any thread).
+    fn bind(&self, endpoint: &Endpoint, options: &SocketOptions) -> io::Result<Box<dyn Listener>>;
+
+    /// Connects to `endpoint`: resolves host names, connects (within
+    /// `options.connect_timeout` when set) and applies the options (e.g.
+    /// TCP_NODELAY, keepalive).
+    fn connect<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+        options: &'a SocketOptions,
+    ) -> BoxFuture<'a, io::Result<Connection>>;
+}
+
+/// A bound endpoint accepting connections.
+///
+/// Dropping the listener unbinds (and, for ipc, removes the socket file it
+/// created).
+pub trait Listener: Send + fmt::Debug + 'static {
+    /// The endpoint actually bound, with wildcards resolved.
+    fn local_endpoint(&self) -> &Endpoint;
+
+    /// Accepts the next connection, with the listener's options applied to
+    /// it. Errors that concern only one incoming connection (the peer reset
+    /// it before it was accepted) are returned and the listener stays
+    /// usable; the caller decides whether to go on.
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Connection>>;
+}
+
+/// An established connection: the stream and where it goes.
+pub struct Connection {
+    /// The byte stream.
+    pub stream: BoxStream,
+    /// The peer's address, as text for monitoring (e.g. `127.0.0.1:53124`;
+    /// empty where the transport has none, e.g. an unnamed Unix socket).
+    pub peer: String,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("peer", &self.peer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Accepts the next connection of `listener`, as a future.
+pub fn accept(listener: &mut dyn Listener) -> impl Future<Output = io::Result<Connection>> + '_ {
+    std::future::poll_fn(move |cx| listener.poll_accept(cx))
+}
