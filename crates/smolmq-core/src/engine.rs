@@ -173,11 +173,15 @@ pub struct NoObserver;
 impl EngineObserver for NoObserver {}
 
 /// The engine future. See the [module docs](self).
-pub struct Engine<O = NoObserver> {
+///
+/// It borrows its end of the pipe, so that the pipe outlives the connection:
+/// a connecting socket keeps one pipe across reconnections, and messages
+/// queued in it while disconnected go out on the next connection.
+pub struct Engine<'p, O = NoObserver> {
     /// The connection.
     stream: BoxStream,
     /// Our end of the pipe to the socket.
-    pipe: Pipe<Msg>,
+    pipe: &'p mut Pipe<Msg>,
     /// Woken by the pipe.
     wake: Arc<Wake>,
     /// Told about handshake results.
@@ -214,7 +218,7 @@ pub struct Engine<O = NoObserver> {
     heard_from_peer: bool,
 }
 
-impl<O> fmt::Debug for Engine<O> {
+impl<O> fmt::Debug for Engine<'_, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
             .field("handshaking", &self.handshake.is_some())
@@ -224,25 +228,26 @@ impl<O> fmt::Debug for Engine<O> {
     }
 }
 
-impl Engine<NoObserver> {
-    /// An engine over `stream` delivering to and from `pipe`.
+impl<'p> Engine<'p, NoObserver> {
+    /// An engine over `stream` delivering to and from `pipe`. It attaches
+    /// itself to the pipe for wake-ups.
     ///
     /// Fails if `config.handshake` is invalid (e.g. an identity over 255
     /// bytes).
     pub fn new(
         stream: BoxStream,
-        pipe: Pipe<Msg>,
+        pipe: &'p mut Pipe<Msg>,
         config: EngineConfig,
     ) -> Result<Self, smolmq_zmtp::ConfigError> {
         Engine::with_observer(stream, pipe, config, NoObserver)
     }
 }
 
-impl<O: EngineObserver> Engine<O> {
+impl<'p, O: EngineObserver> Engine<'p, O> {
     /// As [`Engine::new`], reporting to `observer`.
     pub fn with_observer(
         stream: BoxStream,
-        pipe: Pipe<Msg>,
+        pipe: &'p mut Pipe<Msg>,
         config: EngineConfig,
         observer: O,
     ) -> Result<Self, smolmq_zmtp::ConfigError> {
@@ -554,7 +559,7 @@ impl<O: EngineObserver> Engine<O> {
     }
 }
 
-impl<O: EngineObserver + Unpin> Future for Engine<O> {
+impl<O: EngineObserver + Unpin> Future for Engine<'_, O> {
     type Output = EngineExit;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<EngineExit> {

@@ -108,11 +108,11 @@ fn connected(
     thread::JoinHandle<(EngineExit, EngineExit)>,
 ) {
     let (sa, sb) = UnixStream::pair().unwrap();
-    let (sock_a, eng_a) = pipe_pair::<Msg>(hwm, hwm);
-    let (sock_b, eng_b) = pipe_pair::<Msg>(hwm, hwm);
+    let (sock_a, mut eng_a) = pipe_pair::<Msg>(hwm, hwm);
+    let (sock_b, mut eng_b) = pipe_pair::<Msg>(hwm, hwm);
     let engines = thread::spawn(move || {
-        let ea = Engine::new(Box::new(Async::new(sa).unwrap()), eng_a, a).unwrap();
-        let eb = Engine::new(Box::new(Async::new(sb).unwrap()), eng_b, b).unwrap();
+        let ea = Engine::new(Box::new(Async::new(sa).unwrap()), &mut eng_a, a).unwrap();
+        let eb = Engine::new(Box::new(Async::new(sb).unwrap()), &mut eng_b, b).unwrap();
         async_io::block_on(futures_lite::future::zip(ea, eb))
     });
     (sock_a, sock_b, engines)
@@ -279,8 +279,8 @@ fn incompatible_socket_types_fail_the_handshake_on_both_sides() {
 #[test]
 fn garbage_instead_of_a_greeting_fails_fast() {
     let (ours, mut theirs) = UnixStream::pair().unwrap();
-    let (_sock, eng) = pipe_pair::<Msg>(10, 10);
-    let engine = Engine::new(Box::new(Async::new(ours).unwrap()), eng, pair_config()).unwrap();
+    let (_sock, mut eng) = pipe_pair::<Msg>(10, 10);
+    let engine = Engine::new(Box::new(Async::new(ours).unwrap()), &mut eng, pair_config()).unwrap();
     theirs.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
     let exit = async_io::block_on(engine);
     assert!(
@@ -292,10 +292,10 @@ fn garbage_instead_of_a_greeting_fails_fast() {
 #[test]
 fn a_silent_peer_fails_the_handshake_after_handshake_ivl() {
     let (ours, _theirs) = UnixStream::pair().unwrap();
-    let (_sock, eng) = pipe_pair::<Msg>(10, 10);
+    let (_sock, mut eng) = pipe_pair::<Msg>(10, 10);
     let mut config = pair_config();
     config.handshake_ivl = Some(Duration::from_millis(100));
-    let engine = Engine::new(Box::new(Async::new(ours).unwrap()), eng, config).unwrap();
+    let engine = Engine::new(Box::new(Async::new(ours).unwrap()), &mut eng, config).unwrap();
     let exit = async_io::block_on(engine);
     assert!(matches!(exit, EngineExit::HandshakeTimeout), "{exit}");
 }
@@ -305,11 +305,11 @@ fn heartbeats_drop_a_peer_that_stops_answering() {
     // The raw peer completes the handshake, then reads nothing and answers
     // no PING.
     let (ours, theirs) = UnixStream::pair().unwrap();
-    let (_sock, eng) = pipe_pair::<Msg>(10, 10);
+    let (_sock, mut eng) = pipe_pair::<Msg>(10, 10);
     let mut config = pair_config();
     config.heartbeat_ivl = Some(Duration::from_millis(50));
     config.heartbeat_timeout = Some(Duration::from_millis(200));
-    let engine = Engine::new(Box::new(Async::new(ours).unwrap()), eng, config).unwrap();
+    let engine = Engine::new(Box::new(Async::new(ours).unwrap()), &mut eng, config).unwrap();
     let raw = thread::spawn(move || raw_handshake(theirs));
     let since = Instant::now();
     let exit = async_io::block_on(engine);
