@@ -57,6 +57,7 @@
 mod endpoint;
 pub mod engine;
 mod error;
+pub mod io_thread;
 mod msg;
 mod options;
 pub mod pipe;
