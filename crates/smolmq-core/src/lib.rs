@@ -55,8 +55,10 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod endpoint;
+#[cfg(not(loom))]
 pub mod engine;
 mod error;
+#[cfg(not(loom))]
 pub mod io_thread;
 mod msg;
 mod options;

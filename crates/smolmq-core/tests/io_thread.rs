@@ -1,5 +1,6 @@
 //! I/O threads: tasks run on them, engines on them exchange messages, and
 //! dropping the set stops the threads and drops unfinished tasks.
+#![cfg(not(loom))]
 
 use async_io::Async;
 use smolmq_core::engine::{Engine, EngineConfig};
