@@ -80,7 +80,7 @@
 //! use smolmq_mailbox::mailbox;
 //! use std::thread;
 //!
-//! let (tx, rx) = mailbox::<u64>();
+//! let (tx, mut rx) = mailbox::<u64>();
 //! let producer = thread::spawn(move || {
 //!     for n in 1..=1000 {
 //!         tx.send(n).unwrap();
@@ -98,7 +98,9 @@
 //! producer.join().unwrap();
 //! ```
 //!
-//! The receiver has a single reader: it is `Send` but not `Sync`.
+//! The receiver has a single reader: it is `Send` but not `Sync`, and
+//! [`Receiver::recv`] borrows it mutably, so at most one receive future is
+//! alive at a time.
 //!
 //! ```compile_fail
 //! fn shared_between_threads<T: Sync>(_: &T) {}

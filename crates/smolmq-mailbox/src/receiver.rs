@@ -19,9 +19,11 @@ use crate::shared::Shared;
 /// The receiving half of a mailbox.
 ///
 /// There is exactly one: it is `Send` but neither `Clone` nor `Sync`, so
-/// at most one thread receives at a time, which is what lets a sender skip
-/// the wake-up while that reader is busy. Receiving takes no lock; the reader
-/// sleeps on the mailbox's signaler only when the queue is empty.
+/// at most one thread receives at a time, and [`Receiver::recv`] borrows it
+/// mutably, so at most one receive future waits at a time. That single
+/// sleeping reader is what lets a sender skip the wake-up while it is busy.
+/// Receiving takes no lock; the reader sleeps on the mailbox's signaler only
+/// when the queue is empty.
 ///
 /// Dropping the receiver closes the mailbox: later sends fail and hand their
 /// command back, and the commands still queued are dropped at once.
@@ -119,12 +121,25 @@ impl<T> Receiver<T> {
     /// ```
     /// use futures_lite::future::block_on;
     ///
-    /// let (tx, rx) = smolmq_mailbox::mailbox();
+    /// let (tx, mut rx) = smolmq_mailbox::mailbox();
     /// std::thread::spawn(move || tx.send("ping").unwrap());
     /// assert_eq!(block_on(rx.recv()), Ok("ping"));
     /// assert!(block_on(rx.recv()).is_err()); // The sender is gone.
     /// ```
-    pub fn recv(&self) -> Recv<'_, T> {
+    ///
+    /// It takes `&mut self` because the sleep protocol has room for one
+    /// sleeping reader: two receive futures of one receiver alive at once
+    /// (say, joined in one task) would share one sleep announcement, and the
+    /// one left waiting after the other took a command would not be woken
+    /// by later sends. The borrow rules out that misuse:
+    ///
+    /// ```compile_fail,E0499
+    /// let (_tx, mut rx) = smolmq_mailbox::mailbox::<u8>();
+    /// let first = rx.recv();
+    /// let second = rx.recv();
+    /// futures_lite::future::block_on(futures_lite::future::zip(first, second));
+    /// ```
+    pub fn recv(&mut self) -> Recv<'_, T> {
         Recv {
             shared: &self.shared,
             listener: None,

@@ -8,7 +8,7 @@ fn assert_send<T: Send>(_: &T) {}
 
 #[test]
 fn a_task_that_awaits_recv_can_move_between_threads() {
-    let (tx, rx) = mailbox::<u32>();
+    let (tx, mut rx) = mailbox::<u32>();
     let task = async move {
         let mut sum = 0;
         while let Ok(n) = rx.recv().await {
@@ -47,9 +47,10 @@ fn halves_move_to_other_threads() {
 
 #[test]
 fn debug_output_names_the_mailbox_state() {
-    let (tx, rx) = mailbox::<u8>();
+    let (tx, mut rx) = mailbox::<u8>();
     tx.send(1).unwrap();
-    let text = format!("{tx:?} {rx:?} {:?} {:?}", rx.recv(), rx.try_iter());
+    let text = format!("{tx:?} {rx:?} {:?}", rx.try_iter());
+    let text = format!("{text} {:?}", rx.recv());
     assert!(text.contains("len: 1"), "{text}");
     assert!(text.contains("senders: 1"), "{text}");
     assert!(tx.same_mailbox(&tx.clone()));

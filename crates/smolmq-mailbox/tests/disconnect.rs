@@ -10,7 +10,7 @@ use std::time::Duration;
 
 #[test]
 fn last_sender_dropped_disconnects_after_draining() {
-    let (tx, rx) = mailbox();
+    let (tx, mut rx) = mailbox();
     let tx2 = tx.clone();
     tx.send(1).unwrap();
     tx2.send(2).unwrap();
@@ -36,7 +36,7 @@ fn last_sender_dropped_disconnects_after_draining() {
 
 #[test]
 fn every_receive_form_drains_before_disconnecting() {
-    let (tx, rx) = mailbox();
+    let (tx, mut rx) = mailbox();
     for n in 0..4 {
         tx.send(n).unwrap();
     }
@@ -76,7 +76,7 @@ fn timed_receiver_is_woken_by_the_last_sender_drop() {
 #[test]
 fn async_receiver_is_woken_by_the_last_sender_drop() {
     within(HANG, || {
-        let (tx, rx) = mailbox::<u8>();
+        let (tx, mut rx) = mailbox::<u8>();
         let reader = thread::spawn(move || block_on(rx.recv()));
         thread::sleep(Duration::from_millis(50));
         drop(tx);

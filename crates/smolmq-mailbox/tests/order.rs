@@ -16,7 +16,7 @@ const PRODUCERS: usize = 4;
 type Cmd = (usize, u64);
 
 /// One way to receive a command.
-type RecvFn = fn(&Receiver<Cmd>) -> Result<Cmd, RecvError>;
+type RecvFn = fn(&mut Receiver<Cmd>) -> Result<Cmd, RecvError>;
 
 /// Starts `PRODUCERS` threads, each sending `(id, 0..per_producer)`; the
 /// mailbox disconnects when they are all done.
@@ -37,7 +37,7 @@ fn spawn_producers(tx: Sender<Cmd>, per_producer: u64) -> Vec<thread::JoinHandle
 
 /// Receives with `recv` until it fails, checking that every producer's
 /// sequence numbers arrive in order, none missing and none twice.
-fn drain_checked(rx: &Receiver<Cmd>, per_producer: u64, recv: RecvFn) {
+fn drain_checked(rx: &mut Receiver<Cmd>, per_producer: u64, recv: RecvFn) {
     let mut next = [0u64; PRODUCERS];
     let total = PRODUCERS as u64 * per_producer;
     for _ in 0..total {
@@ -59,9 +59,9 @@ fn stress(name: &str, per_producer: u64, recv: RecvFn) {
     let name = name.to_owned();
     within(HANG, move || {
         let start = Instant::now();
-        let (tx, rx) = mailbox();
+        let (tx, mut rx) = mailbox();
         let producers = spawn_producers(tx, per_producer);
-        drain_checked(&rx, per_producer, recv);
+        drain_checked(&mut rx, per_producer, recv);
         for p in producers {
             p.join().expect("producer panicked");
         }
@@ -102,7 +102,7 @@ fn four_producers_try_recv_with_timeout_fallback() {
 fn one_async_task_drains_everything() {
     // One future per command above; here one task awaits them all.
     within(HANG, || {
-        let (tx, rx) = mailbox();
+        let (tx, mut rx) = mailbox();
         let producers = spawn_producers(tx, 100_000);
         let next = block_on(async {
             let mut next = [0u64; PRODUCERS];

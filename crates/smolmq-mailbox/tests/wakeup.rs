@@ -37,7 +37,7 @@ fn timed_receiver_is_woken_by_a_send() {
 #[test]
 fn async_receiver_is_woken_by_a_send() {
     within(HANG, || {
-        let (tx, rx) = mailbox();
+        let (tx, mut rx) = mailbox();
         let reader = thread::spawn(move || block_on(rx.recv()));
         thread::sleep(SETTLE);
         tx.send(7u32).unwrap();
@@ -65,20 +65,20 @@ fn receiver_sleeps_again_after_each_command() {
 /// Bounces a counter between two threads through two mailboxes, so each
 /// side empties its mailbox and sleeps before nearly every command: a lost
 /// wake-up anywhere in the sleep protocol hangs this test.
-fn ping_pong(rounds: u32, recv: fn(&smolmq_mailbox::Receiver<u32>) -> u32) {
+fn ping_pong(rounds: u32, recv: fn(&mut smolmq_mailbox::Receiver<u32>) -> u32) {
     within(HANG, move || {
-        let (ping_tx, ping_rx) = mailbox::<u32>();
-        let (pong_tx, pong_rx) = mailbox::<u32>();
+        let (ping_tx, mut ping_rx) = mailbox::<u32>();
+        let (pong_tx, mut pong_rx) = mailbox::<u32>();
         let echo = thread::spawn(move || {
             for _ in 0..rounds {
-                let n = recv(&ping_rx);
+                let n = recv(&mut ping_rx);
                 pong_tx.send(n + 1).unwrap();
             }
         });
         let mut n = 0;
         for _ in 0..rounds {
             ping_tx.send(n).unwrap();
-            n = recv(&pong_rx);
+            n = recv(&mut pong_rx);
         }
         assert_eq!(n, rounds);
         echo.join().unwrap();
@@ -109,7 +109,7 @@ fn ping_pong_async() {
 #[test]
 fn dropping_a_waiting_future_loses_nothing() {
     within(HANG, || {
-        let (tx, rx) = mailbox();
+        let (tx, mut rx) = mailbox();
         // Poll once so that the future announces its sleep and waits, then
         // drop it.
         let mut waiting = Box::pin(rx.recv());
@@ -134,7 +134,7 @@ fn async_receive_races_with_senders() {
     // Many short bursts from several threads while one task awaits: the
     // reader keeps falling asleep between bursts.
     within(HANG, || {
-        let (tx, rx) = mailbox::<u32>();
+        let (tx, mut rx) = mailbox::<u32>();
         let senders: Vec<_> = (0..3)
             .map(|_| {
                 let tx = tx.clone();
