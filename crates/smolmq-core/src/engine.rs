@@ -71,6 +71,9 @@ pub struct EngineConfig {
     /// Drop the peer when nothing arrives for this long after a PING
     /// (HEARTBEAT_TIMEOUT; defaults to HEARTBEAT_IVL).
     pub heartbeat_timeout: Option<Duration>,
+    /// Once the socket's end of the pipe is gone, keep writing what it
+    /// queued for at most this long (LINGER); `None`: until written.
+    pub linger: Option<Duration>,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -82,6 +85,7 @@ impl fmt::Debug for EngineConfig {
             .field("heartbeat_ivl", &self.heartbeat_ivl)
             .field("heartbeat_ttl", &self.heartbeat_ttl)
             .field("heartbeat_timeout", &self.heartbeat_timeout)
+            .field("linger", &self.linger)
             .finish_non_exhaustive()
     }
 }
@@ -96,6 +100,7 @@ impl EngineConfig {
             heartbeat_ivl: None,
             heartbeat_ttl: None,
             heartbeat_timeout: None,
+            linger: None,
         }
     }
 }
@@ -216,6 +221,8 @@ pub struct Engine<'p, O = NoObserver> {
     silence_timer: Option<Timer>,
     /// Something arrived since the silence timer was armed.
     heard_from_peer: bool,
+    /// LINGER deadline, armed when the socket's end of the pipe goes.
+    linger_timer: Option<Timer>,
 }
 
 impl<O> fmt::Debug for Engine<'_, O> {
@@ -278,6 +285,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             ping_timer: None,
             silence_timer: None,
             heard_from_peer: false,
+            linger_timer: None,
         })
     }
 
@@ -477,8 +485,9 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
                     progress = true;
                 }
                 None => {
-                    if self.pipe.is_peer_gone() {
+                    if self.pipe.is_peer_gone() && !self.draining {
                         self.draining = true;
+                        self.linger_timer = self.config.linger.map(Timer::after);
                     }
                     break;
                 }
@@ -489,6 +498,12 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
 
     /// Polls the heartbeat and handshake timers.
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> Result<(), EngineExit> {
+        if let Some(t) = self.linger_timer.as_mut() {
+            if Pin::new(t).poll(cx).is_ready() {
+                // LINGER is up: what is still queued is dropped.
+                return Err(EngineExit::PipeClosed);
+            }
+        }
         if let Some(t) = self.handshake_timer.as_mut() {
             if Pin::new(t).poll(cx).is_ready() {
                 return Err(EngineExit::HandshakeTimeout);

@@ -51,6 +51,9 @@ pub enum Error {
     },
     /// An I/O error from the operating system.
     Io(io::Error),
+    /// Something smolmq does not do (yet): a socket type not implemented,
+    /// a transport not added to the context. The text says what.
+    Unsupported(String),
 }
 
 impl Error {
@@ -83,6 +86,7 @@ impl fmt::Display for Error {
                 "message of {size} bytes is larger than the maximum of {max} bytes"
             ),
             Error::Io(err) => write!(f, "I/O error: {err}"),
+            Error::Unsupported(what) => write!(f, "not supported: {what}"),
         }
     }
 }
@@ -93,9 +97,11 @@ impl std::error::Error for Error {
             Error::Endpoint(err) => Some(err),
             Error::Option(err) => Some(err),
             Error::Io(err) => Some(err),
-            Error::WouldBlock | Error::Timeout | Error::Closed | Error::MessageTooLarge { .. } => {
-                None
-            }
+            Error::WouldBlock
+            | Error::Timeout
+            | Error::Closed
+            | Error::MessageTooLarge { .. }
+            | Error::Unsupported(_) => None,
         }
     }
 }
@@ -134,6 +140,7 @@ impl From<Error> for io::Error {
             Error::Closed => io::ErrorKind::NotConnected,
             Error::Endpoint(_) | Error::Option(_) => io::ErrorKind::InvalidInput,
             Error::MessageTooLarge { .. } => io::ErrorKind::InvalidData,
+            Error::Unsupported(_) => io::ErrorKind::Unsupported,
         };
         io::Error::new(kind, err)
     }

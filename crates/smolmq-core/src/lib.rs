@@ -54,24 +54,34 @@
 
 #![warn(missing_docs, missing_debug_implementations)]
 
+#[cfg(not(loom))]
+mod context;
 mod endpoint;
 #[cfg(not(loom))]
 pub mod engine;
 mod error;
 #[cfg(not(loom))]
 pub mod io_thread;
+pub mod monitor;
 mod msg;
 mod options;
 pub mod pipe;
+#[cfg(not(loom))]
+mod socket;
 mod sync;
 pub mod transport;
 
+#[cfg(not(loom))]
+pub use context::Context;
 pub use endpoint::{
     AbstractName, Endpoint, EndpointError, Host, HostName, InprocName, IpcAddr, IpcPath, TcpAddr,
     INPROC_NAME_MAX, IPC_PATH_MAX, SUPPORTED_SCHEMES,
 };
 pub use error::{Error, Result};
+pub use monitor::SocketEvent;
 pub use msg::{EmptyMsgError, IntoFrames, Msg};
 pub use options::{
     OptionError, SocketOptions, TcpKeepalive, MAX_DURATION, MAX_HEARTBEAT_TTL, MAX_ROUTING_ID,
 };
+#[cfg(not(loom))]
+pub use socket::{SendError, Socket};

@@ -1,0 +1,758 @@
+//! Sockets: the application's handle on a set of connections.
+//!
+//! A socket is owned by one thread or task at a time (`&mut self`
+//! operations, like libzmq's sockets), so sending and receiving take no
+//! lock. I/O threads talk to it through its mailbox: new pipes (`Attach`)
+//! and pipe events (`Activate`). Every operation comes in three forms: async
+//! (`send`, `recv`), blocking with SNDTIMEO / RCVTIMEO (`send_blocking`,
+//! `recv_blocking`) and non-blocking (`try_send`, `try_recv`).
+//!
+//! Only the PAIR pattern exists so far: one peer at a time; a second peer
+//! arriving while the first is connected is refused (its connection is
+//! closed), as libzmq does.
+
+use crate::context::{lock, Binder, ContextInner, Inproc};
+use crate::engine::{Engine, EngineConfig, EngineExit, EngineObserver};
+use crate::monitor::SocketEvent;
+use crate::pipe::{pipe_pair, Pipe, PipeEvents, WriteError};
+use crate::transport::{accept, Listener, Transport};
+use crate::{Endpoint, Error, Msg, Result, SocketOptions};
+use async_executor::Task;
+use async_io::Timer;
+use smolmq_mailbox::{mailbox, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use smolmq_zmtp::{HandshakeConfig, PeerInfo, SocketType};
+use std::fmt;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What I/O threads (and inproc peers) tell a socket.
+pub(crate) enum Command {
+    /// A new pipe to a peer.
+    Attach(Pipe<Msg>),
+    /// A pipe changed state (readable, writable or closed): look again.
+    Activate,
+}
+
+/// The part of a socket that I/O tasks and peers reach.
+pub(crate) struct SocketShared {
+    /// The socket's mailbox.
+    commands: Sender<Command>,
+    /// Where monitor events go, if anyone listens.
+    monitor: Mutex<Option<Sender<SocketEvent>>>,
+}
+
+impl SocketShared {
+    /// Reports a monitor event (dropped when nobody monitors).
+    pub(crate) fn emit(&self, event: SocketEvent) {
+        if let Some(tx) = lock(&self.monitor).as_ref() {
+            let _ = tx.send(event);
+        }
+    }
+
+    /// Hands the socket a new pipe; `false` if the socket is gone (the
+    /// pipe is then dropped, which ends whatever serves its other end).
+    pub(crate) fn attach(&self, pipe: Pipe<Msg>) -> bool {
+        self.commands.send(Command::Attach(pipe)).is_ok()
+    }
+}
+
+/// The socket's sink for its pipes' events.
+struct Sink(Arc<SocketShared>);
+
+impl PipeEvents for Sink {
+    fn readable(&self, _: usize) {
+        let _ = self.0.commands.send(Command::Activate);
+    }
+    fn writable(&self, _: usize) {
+        let _ = self.0.commands.send(Command::Activate);
+    }
+    fn closed(&self, _: usize) {
+        let _ = self.0.commands.send(Command::Activate);
+    }
+}
+
+/// A message that could not be sent, and why; the message is handed back.
+#[derive(Debug)]
+pub struct SendError {
+    /// Why.
+    error: Error,
+    /// The message.
+    msg: Msg,
+}
+
+impl SendError {
+    /// Why the send failed.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The message that was not sent.
+    pub fn into_msg(self) -> Msg {
+        self.msg
+    }
+
+    /// The error, dropping the message.
+    pub fn into_error(self) -> Error {
+        self.error
+    }
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "message not sent: {}", self.error)
+    }
+}
+
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// A listener or connector task and the endpoint it serves.
+struct EndpointTask {
+    /// The endpoint as given to bind or connect.
+    endpoint: Endpoint,
+    /// Bound (true) or connected.
+    bound: bool,
+    /// The task; dropping it stops the listener / connector.
+    task: Task<()>,
+}
+
+/// A socket. See the [module docs](self).
+pub struct Socket {
+    /// The context.
+    ctx: Arc<ContextInner>,
+    /// The socket type.
+    kind: SocketType,
+    /// Options, read when binding and connecting (set them first).
+    options: SocketOptions,
+    /// Reached by I/O tasks and peers.
+    shared: Arc<SocketShared>,
+    /// The socket's mailbox.
+    commands: Receiver<Command>,
+    /// PAIR: the one peer's pipe.
+    peer: Option<Pipe<Msg>>,
+    /// Listeners and connectors.
+    tasks: Vec<EndpointTask>,
+    /// inproc names this socket is bound to.
+    inproc_names: Vec<String>,
+    /// The endpoint last bound, wildcards resolved.
+    last_endpoint: Option<Endpoint>,
+}
+
+impl Socket {
+    /// A new socket of `kind` in `ctx`.
+    pub(crate) fn new(ctx: Arc<ContextInner>, kind: SocketType) -> Socket {
+        let (tx, rx) = mailbox();
+        Socket {
+            ctx,
+            kind,
+            options: SocketOptions::default(),
+            shared: Arc::new(SocketShared {
+                commands: tx,
+                monitor: Mutex::new(None),
+            }),
+            commands: rx,
+            peer: None,
+            tasks: Vec::new(),
+            inproc_names: Vec::new(),
+            last_endpoint: None,
+        }
+    }
+
+    /// The socket type.
+    pub fn kind(&self) -> SocketType {
+        self.kind
+    }
+
+    /// The options.
+    pub fn options(&self) -> &SocketOptions {
+        &self.options
+    }
+
+    /// Replaces the options after validating them. They apply to
+    /// connections made from then on (set them before bind and connect).
+    pub fn set_options(&mut self, options: SocketOptions) -> Result<()> {
+        options.validate()?;
+        self.options = options;
+        Ok(())
+    }
+
+    /// The endpoint last bound, with wildcards resolved (libzmq's
+    /// LAST_ENDPOINT): after binding `tcp://127.0.0.1:0`, the port chosen.
+    pub fn last_endpoint(&self) -> Option<&Endpoint> {
+        self.last_endpoint.as_ref()
+    }
+
+    /// Starts monitoring: events from now on go to the returned receiver
+    /// (replacing an earlier monitor). Events nobody receives are dropped
+    /// when the receiver is.
+    pub fn monitor(&mut self) -> Receiver<SocketEvent> {
+        let (tx, rx) = mailbox();
+        *lock(&self.shared.monitor) = Some(tx);
+        rx
+    }
+
+    /// Binds `endpoint` and starts accepting peers.
+    ///
+    /// `tcp://` and `ipc://` need the transport added to the context;
+    /// `inproc://` always works. Errors (a bad endpoint, an address in use,
+    /// a missing transport) are reported at once.
+    pub fn bind(&mut self, endpoint: &str) -> Result<()> {
+        let endpoint = Endpoint::parse(endpoint)?;
+        if let Endpoint::Inproc(name) = &endpoint {
+            return self.bind_inproc(name.as_str(), endpoint.clone());
+        }
+        let transport = self.transport_for(&endpoint)?;
+        let listener = transport.bind(&endpoint, &self.options)?;
+        let local = listener.local_endpoint().clone();
+        self.shared.emit(SocketEvent::Listening {
+            endpoint: local.clone(),
+        });
+        let task = self.ctx.io.spawn(accept_loop(
+            self.ctx.clone(),
+            listener,
+            self.shared.clone(),
+            self.options.clone(),
+            self.kind,
+        ));
+        self.tasks.push(EndpointTask {
+            endpoint,
+            bound: true,
+            task,
+        });
+        self.last_endpoint = Some(local);
+        Ok(())
+    }
+
+    /// Connects to `endpoint`. Returns at once: the connection is made in
+    /// the background, and remade after it drops (RECONNECT_IVL, doubling
+    /// up to RECONNECT_IVL_MAX). Messages sent meanwhile wait in the pipe,
+    /// up to SNDHWM.
+    pub fn connect(&mut self, endpoint: &str) -> Result<()> {
+        let endpoint = Endpoint::parse(endpoint)?;
+        endpoint.check_connectable()?;
+        if let Endpoint::Inproc(name) = &endpoint {
+            return self.connect_inproc(name.as_str());
+        }
+        let transport = self.transport_for(&endpoint)?;
+        if self.peer.as_ref().is_some_and(|p| !p.is_peer_gone()) {
+            return Err(Error::Unsupported(
+                "a PAIR socket connects to one peer at a time".to_owned(),
+            ));
+        }
+        let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
+        self.adopt(ours);
+        let task = self.ctx.io.spawn(connect_loop(
+            transport,
+            endpoint.clone(),
+            theirs,
+            self.shared.clone(),
+            self.options.clone(),
+            self.kind,
+        ));
+        self.tasks.push(EndpointTask {
+            endpoint,
+            bound: false,
+            task,
+        });
+        Ok(())
+    }
+
+    /// Stops listening on an endpoint given to [`bind`](Socket::bind)
+    /// (as given, or as resolved by `last_endpoint`). Connections already
+    /// accepted stay up.
+    pub fn unbind(&mut self, endpoint: &str) -> Result<()> {
+        let endpoint = Endpoint::parse(endpoint)?;
+        if let Endpoint::Inproc(name) = &endpoint {
+            let name = name.as_str().to_owned();
+            if !self.inproc_names.contains(&name) {
+                return Err(not_found(&endpoint));
+            }
+            self.inproc_names.retain(|n| *n != name);
+            self.ctx.inproc().remove(&name);
+            return Ok(());
+        }
+        let before = self.tasks.len();
+        let last = self.last_endpoint.clone();
+        self.tasks
+            .retain(|t| !(t.bound && (t.endpoint == endpoint || last.as_ref() == Some(&endpoint))));
+        if self.tasks.len() == before {
+            return Err(not_found(&endpoint));
+        }
+        Ok(())
+    }
+
+    /// Drops the connection to an endpoint given to
+    /// [`connect`](Socket::connect), and stops reconnecting to it.
+    pub fn disconnect(&mut self, endpoint: &str) -> Result<()> {
+        let endpoint = Endpoint::parse(endpoint)?;
+        let before = self.tasks.len();
+        self.tasks.retain(|t| t.bound || t.endpoint != endpoint);
+        if self.tasks.len() == before {
+            return Err(not_found(&endpoint));
+        }
+        Ok(())
+    }
+
+    /// The transport for a stream endpoint.
+    fn transport_for(&self, endpoint: &Endpoint) -> Result<Arc<dyn Transport>> {
+        let scheme = endpoint.transport();
+        self.ctx.transport(scheme).ok_or_else(|| {
+            Error::Unsupported(format!(
+                "no {scheme} transport in this context (add one with Context::add_transport)"
+            ))
+        })
+    }
+
+    /// Binds an inproc name; connections that came before are completed.
+    fn bind_inproc(&mut self, name: &str, endpoint: Endpoint) -> Result<()> {
+        let pending = {
+            let mut registry = self.ctx.inproc();
+            let binder = Inproc::Bound(Binder {
+                shared: self.shared.clone(),
+                hwm: (self.options.rcvhwm, self.options.sndhwm),
+            });
+            match registry.insert(name.to_owned(), binder) {
+                Some(Inproc::Bound(b)) => {
+                    // Put the first binder back.
+                    registry.insert(name.to_owned(), Inproc::Bound(b));
+                    return Err(Error::Io(io::Error::new(
+                        io::ErrorKind::AddrInUse,
+                        format!("{endpoint} is already bound"),
+                    )));
+                }
+                Some(Inproc::Pending(pipes)) => pipes,
+                None => Vec::new(),
+            }
+        };
+        self.inproc_names.push(name.to_owned());
+        for pipe in pending {
+            self.adopt(pipe);
+        }
+        self.shared.emit(SocketEvent::Listening {
+            endpoint: endpoint.clone(),
+        });
+        self.last_endpoint = Some(endpoint);
+        Ok(())
+    }
+
+    /// Connects to an inproc name, bound or not yet.
+    fn connect_inproc(&mut self, name: &str) -> Result<()> {
+        let mut registry = self.ctx.inproc();
+        match registry.get_mut(name) {
+            Some(Inproc::Bound(binder)) => {
+                // HWMs add up as in libzmq: our SNDHWM plus their RCVHWM.
+                let (their_rcv, their_snd) = binder.hwm;
+                let out = add_hwm(self.options.sndhwm, their_rcv);
+                let back = add_hwm(their_snd, self.options.rcvhwm);
+                let (ours, theirs) = pipe_pair(out, back);
+                if !binder.shared.attach(theirs) {
+                    // The binder is gone but not unregistered yet.
+                    return Err(Error::Closed);
+                }
+                drop(registry);
+                self.adopt(ours);
+            }
+            Some(Inproc::Pending(pipes)) => {
+                let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
+                pipes.push(theirs);
+                drop(registry);
+                self.adopt(ours);
+            }
+            None => {
+                let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
+                registry.insert(name.to_owned(), Inproc::Pending(vec![theirs]));
+                drop(registry);
+                self.adopt(ours);
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a pipe as the peer, unless a live peer is already there
+    /// (PAIR is exclusive: the newcomer's pipe is dropped, which closes its
+    /// connection).
+    fn adopt(&mut self, pipe: Pipe<Msg>) {
+        if let Some(current) = self.peer.as_mut() {
+            if !current.is_peer_gone() || current.check_read() {
+                return;
+            }
+        }
+        pipe.attach(Arc::new(Sink(self.shared.clone())), 0);
+        self.peer = Some(pipe);
+    }
+
+    /// Handles everything in the mailbox.
+    fn process_commands(&mut self) {
+        loop {
+            match self.commands.try_recv() {
+                Ok(Command::Attach(pipe)) => self.adopt(pipe),
+                Ok(Command::Activate) => {}
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+    }
+
+    /// Sends `msg` if it can be sent now.
+    ///
+    /// Fails with [`Error::WouldBlock`] when there is no peer yet (a bound
+    /// PAIR before anyone connects) or the peer's pipe is at SNDHWM; the
+    /// message is handed back in the error.
+    pub fn try_send(&mut self, msg: Msg) -> std::result::Result<(), SendError> {
+        self.process_commands();
+        let Some(pipe) = self.peer.as_mut() else {
+            return Err(SendError {
+                error: Error::WouldBlock,
+                msg,
+            });
+        };
+        match pipe.write(msg) {
+            Ok(()) => {
+                pipe.flush();
+                Ok(())
+            }
+            Err(WriteError::Full(msg)) => Err(SendError {
+                error: Error::WouldBlock,
+                msg,
+            }),
+            Err(WriteError::Closed(msg)) => {
+                self.peer = None;
+                Err(SendError {
+                    error: Error::WouldBlock,
+                    msg,
+                })
+            }
+        }
+    }
+
+    /// Receives a message if one is waiting; [`Error::WouldBlock`] if not.
+    pub fn try_recv(&mut self) -> Result<Msg> {
+        self.process_commands();
+        let Some(pipe) = self.peer.as_mut() else {
+            return Err(Error::WouldBlock);
+        };
+        if let Some(msg) = pipe.read() {
+            return Ok(msg);
+        }
+        if pipe.is_peer_gone() {
+            // Everything the peer sent before it went is delivered first.
+            if let Some(msg) = pipe.read() {
+                return Ok(msg);
+            }
+            self.peer = None;
+        }
+        Err(Error::WouldBlock)
+    }
+
+    /// Sends `msg`, waiting while it cannot be sent, at most SNDTIMEO
+    /// (forever when unset); [`Error::Timeout`] after that.
+    pub fn send_blocking(&mut self, msg: Msg) -> std::result::Result<(), SendError> {
+        let deadline = self.options.sndtimeo.map(|t| Instant::now() + t);
+        let mut msg = msg;
+        loop {
+            match self.try_send(msg) {
+                Ok(()) => return Ok(()),
+                Err(SendError {
+                    error: Error::WouldBlock,
+                    msg: back,
+                }) => msg = back,
+                Err(e) => return Err(e),
+            }
+            if let Err(error) = self.wait(deadline) {
+                return Err(SendError { error, msg });
+            }
+        }
+    }
+
+    /// Receives a message, waiting at most RCVTIMEO (forever when unset);
+    /// [`Error::Timeout`] after that.
+    pub fn recv_blocking(&mut self) -> Result<Msg> {
+        let deadline = self.options.rcvtimeo.map(|t| Instant::now() + t);
+        loop {
+            match self.try_recv() {
+                Err(Error::WouldBlock) => {}
+                other => return other,
+            }
+            self.wait(deadline)?;
+        }
+    }
+
+    /// Sends `msg`, awaiting room (no timeout: wrap the future in one).
+    pub async fn send(&mut self, msg: Msg) -> std::result::Result<(), SendError> {
+        let mut msg = msg;
+        loop {
+            match self.try_send(msg) {
+                Ok(()) => return Ok(()),
+                Err(SendError {
+                    error: Error::WouldBlock,
+                    msg: back,
+                }) => msg = back,
+                Err(e) => return Err(e),
+            }
+            if let Ok(cmd) = self.commands.recv().await {
+                self.handle(cmd);
+            }
+        }
+    }
+
+    /// Receives a message, awaiting one (no timeout: wrap the future in
+    /// one).
+    pub async fn recv(&mut self) -> Result<Msg> {
+        loop {
+            match self.try_recv() {
+                Err(Error::WouldBlock) => {}
+                other => return other,
+            }
+            if let Ok(cmd) = self.commands.recv().await {
+                self.handle(cmd);
+            }
+        }
+    }
+
+    /// Handles one command.
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Attach(pipe) => self.adopt(pipe),
+            Command::Activate => {}
+        }
+    }
+
+    /// Blocks until a command arrives (then handles it) or the deadline.
+    fn wait(&mut self, deadline: Option<Instant>) -> Result<()> {
+        let cmd = match deadline {
+            None => self.commands.recv_blocking().map_err(|_| Error::Closed)?,
+            Some(deadline) => match self.commands.recv_deadline(deadline) {
+                Ok(cmd) => cmd,
+                Err(RecvTimeoutError::Timeout) => return Err(Error::Timeout),
+                Err(RecvTimeoutError::Disconnected) => return Err(Error::Closed),
+            },
+        };
+        self.handle(cmd);
+        Ok(())
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        for name in self.inproc_names.drain(..) {
+            self.ctx.inproc().remove(&name);
+        }
+        // Dropping our pipe ends tells the engines to write out what is
+        // queued and stop (bounded by LINGER, see `EngineConfig::linger`).
+        self.peer = None;
+        let mut connectors = Vec::new();
+        for t in self.tasks.drain(..) {
+            if t.bound {
+                // Stop listening now.
+                drop(t.task);
+            } else {
+                connectors.push(t.task);
+            }
+        }
+        match self.options.linger {
+            Some(linger) if linger.is_zero() => drop(connectors),
+            Some(linger) => self
+                .ctx
+                .io
+                .spawn(async move {
+                    // Connectors end by themselves once their queue is
+                    // written; whatever is left after LINGER is dropped.
+                    Timer::after(linger).await;
+                    drop(connectors);
+                })
+                .detach(),
+            None => connectors.into_iter().for_each(Task::detach),
+        }
+        self.shared.emit(SocketEvent::Closed);
+    }
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("kind", &self.kind)
+            .field("connected", &self.peer.is_some())
+            .field("last_endpoint", &self.last_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `a + b` for HWMs where 0 means unlimited.
+fn add_hwm(a: usize, b: usize) -> usize {
+    if a == 0 || b == 0 {
+        0
+    } else {
+        a.saturating_add(b)
+    }
+}
+
+/// The error for unbind / disconnect of an endpoint the socket does not use.
+fn not_found(endpoint: &Endpoint) -> Error {
+    Error::Io(io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{endpoint} is not bound or connected by this socket"),
+    ))
+}
+
+/// The engine configuration a socket's options give.
+fn engine_config(options: &SocketOptions, kind: SocketType) -> EngineConfig {
+    let mut handshake = HandshakeConfig::new(kind);
+    handshake.identity = options.routing_id.clone();
+    EngineConfig {
+        handshake,
+        max_msg_size: options.maxmsgsize,
+        handshake_ivl: options.handshake_ivl,
+        heartbeat_ivl: options.heartbeat_ivl,
+        heartbeat_ttl: options.heartbeat_ttl,
+        heartbeat_timeout: options.heartbeat_timeout,
+        linger: options.linger,
+    }
+}
+
+/// Reports handshakes of a connection; on a bound socket also hands the
+/// socket its pipe once the peer proved to speak ZMTP.
+struct Observer {
+    /// The socket.
+    shared: Arc<SocketShared>,
+    /// The endpoint the connection belongs to.
+    endpoint: Endpoint,
+    /// Bound side: the socket's end of the pipe, handed over after the
+    /// handshake (so a peer that fails it never occupies the socket).
+    pipe: Option<Pipe<Msg>>,
+}
+
+impl EngineObserver for Observer {
+    fn handshake_succeeded(&mut self, peer: &PeerInfo) {
+        self.shared.emit(SocketEvent::HandshakeSucceeded {
+            endpoint: self.endpoint.clone(),
+            peer_type: peer.socket_type,
+        });
+        if let Some(pipe) = self.pipe.take() {
+            // If the socket is gone, the pipe drops and the engine ends.
+            let _ = self.shared.attach(pipe);
+        }
+    }
+}
+
+/// Reports how an engine ended.
+fn report_exit(shared: &SocketShared, endpoint: &Endpoint, exit: &EngineExit) {
+    match exit {
+        EngineExit::Handshake(_) | EngineExit::HandshakeTimeout => {
+            shared.emit(SocketEvent::HandshakeFailed {
+                endpoint: endpoint.clone(),
+                reason: exit.to_string(),
+            })
+        }
+        _ => shared.emit(SocketEvent::Disconnected {
+            endpoint: endpoint.clone(),
+            reason: exit.to_string(),
+        }),
+    }
+}
+
+/// Accepts connections on `listener` for as long as the socket keeps the
+/// task.
+async fn accept_loop(
+    ctx: Arc<ContextInner>,
+    mut listener: Box<dyn Listener>,
+    shared: Arc<SocketShared>,
+    options: SocketOptions,
+    kind: SocketType,
+) {
+    let endpoint = listener.local_endpoint().clone();
+    loop {
+        let conn = match accept(&mut *listener).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                shared.emit(SocketEvent::AcceptFailed {
+                    endpoint: endpoint.clone(),
+                    reason: e.to_string(),
+                });
+                // Out of descriptors and the like: do not spin.
+                Timer::after(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        shared.emit(SocketEvent::Accepted {
+            endpoint: endpoint.clone(),
+            peer: conn.peer.clone(),
+        });
+        let (ours, mut theirs) = pipe_pair(options.sndhwm, options.rcvhwm);
+        let observer = Observer {
+            shared: shared.clone(),
+            endpoint: endpoint.clone(),
+            pipe: Some(ours),
+        };
+        let config = engine_config(&options, kind);
+        let shared = shared.clone();
+        let endpoint = endpoint.clone();
+        ctx.io
+            .spawn(async move {
+                let exit = match Engine::with_observer(conn.stream, &mut theirs, config, observer) {
+                    Ok(engine) => engine.await,
+                    Err(e) => EngineExit::Io(io::Error::new(io::ErrorKind::InvalidInput, e)),
+                };
+                report_exit(&shared, &endpoint, &exit);
+            })
+            .detach();
+    }
+}
+
+/// Connects, runs the engine, and reconnects after it ends, reusing the
+/// pipe, until the socket is gone with nothing left to send or reconnection
+/// is disabled.
+async fn connect_loop(
+    transport: Arc<dyn Transport>,
+    endpoint: Endpoint,
+    mut pipe: Pipe<Msg>,
+    shared: Arc<SocketShared>,
+    options: SocketOptions,
+    kind: SocketType,
+) {
+    let mut attempt = 0u32;
+    loop {
+        if pipe.is_peer_gone() && !pipe.check_read() {
+            // The socket closed and nothing it sent is waiting.
+            return;
+        }
+        match transport.connect(&endpoint, &options).await {
+            Ok(conn) => {
+                attempt = 0;
+                shared.emit(SocketEvent::Connected {
+                    endpoint: endpoint.clone(),
+                    peer: conn.peer.clone(),
+                });
+                let observer = Observer {
+                    shared: shared.clone(),
+                    endpoint: endpoint.clone(),
+                    pipe: None,
+                };
+                let config = engine_config(&options, kind);
+                let exit = match Engine::with_observer(conn.stream, &mut pipe, config, observer) {
+                    Ok(engine) => engine.await,
+                    Err(e) => EngineExit::Io(io::Error::new(io::ErrorKind::InvalidInput, e)),
+                };
+                report_exit(&shared, &endpoint, &exit);
+                if matches!(exit, EngineExit::PipeClosed) {
+                    return;
+                }
+            }
+            Err(e) => shared.emit(SocketEvent::ConnectFailed {
+                endpoint: endpoint.clone(),
+                reason: e.to_string(),
+            }),
+        }
+        let Some(delay) = options.reconnect_delay(attempt) else {
+            return;
+        };
+        attempt = attempt.saturating_add(1);
+        shared.emit(SocketEvent::ConnectRetried {
+            endpoint: endpoint.clone(),
+            delay,
+        });
+        Timer::after(delay).await;
+    }
+}
