@@ -53,7 +53,8 @@ struct IoThread {
 ///
 /// Dropping it stops the threads: tasks still running are dropped (a
 /// dropped engine closes its connection), and the drop waits for the
-/// threads to finish.
+/// threads to finish (all but the calling thread, when a task of an I/O
+/// thread drops the last handle).
 pub struct IoThreads {
     /// The threads.
     threads: Vec<IoThread>,
@@ -131,8 +132,14 @@ impl Drop for IoThreads {
             t.shared.stop.store(true, Ordering::Release);
             t.shared.stopped.notify(usize::MAX);
         }
+        let me = thread::current().id();
         for t in &mut self.threads {
             if let Some(handle) = t.handle.take() {
+                if handle.thread().id() == me {
+                    // Dropped by one of its own tasks: this thread stops
+                    // when that task returns; it cannot wait for itself.
+                    continue;
+                }
                 // A panic on an I/O thread was already reported by the
                 // panic hook; there is nothing more to do with it here.
                 let _ = handle.join();

@@ -15,7 +15,7 @@ use crate::context::{lock, Binder, ContextInner, Inproc};
 use crate::engine::{Engine, EngineConfig, EngineExit, EngineObserver};
 use crate::monitor::SocketEvent;
 use crate::pipe::{pipe_pair, Pipe, PipeEvents, WriteError};
-use crate::transport::{accept, Listener, Transport};
+use crate::transport::{Listener, Transport};
 use crate::{Endpoint, Error, Msg, Result, SocketOptions};
 use async_executor::Task;
 use async_io::Timer;
@@ -23,7 +23,8 @@ use smolmq_mailbox::{mailbox, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use smolmq_zmtp::{HandshakeConfig, PeerInfo, SocketType};
 use std::fmt;
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 /// What I/O threads (and inproc peers) tell a socket.
@@ -110,14 +111,33 @@ impl std::error::Error for SendError {
     }
 }
 
+/// A listener shared by the socket (which closes it) and its accept task.
+type SharedListener = Arc<Mutex<Option<Box<dyn Listener>>>>;
+
 /// A listener or connector task and the endpoint it serves.
 struct EndpointTask {
     /// The endpoint as given to bind or connect.
     endpoint: Endpoint,
-    /// Bound (true) or connected.
-    bound: bool,
+    /// Bound: the listener, closed by the socket itself on unbind or close
+    /// (so the address is free when that returns); `None` for a connector.
+    listener: Option<SharedListener>,
     /// The task; dropping it stops the listener / connector.
     task: Task<()>,
+}
+
+impl EndpointTask {
+    /// True for a bind.
+    fn bound(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    /// Stops the task; a listener is closed before this returns.
+    fn stop(self) {
+        if let Some(listener) = &self.listener {
+            lock(listener).take();
+        }
+        drop(self.task);
+    }
 }
 
 /// A socket. See the [module docs](self).
@@ -211,16 +231,18 @@ impl Socket {
         self.shared.emit(SocketEvent::Listening {
             endpoint: local.clone(),
         });
+        let listener: SharedListener = Arc::new(Mutex::new(Some(listener)));
         let task = self.ctx.io.spawn(accept_loop(
-            self.ctx.clone(),
-            listener,
+            Arc::downgrade(&self.ctx),
+            listener.clone(),
+            local.clone(),
             self.shared.clone(),
             self.options.clone(),
             self.kind,
         ));
         self.tasks.push(EndpointTask {
             endpoint,
-            bound: true,
+            listener: Some(listener),
             task,
         });
         self.last_endpoint = Some(local);
@@ -255,7 +277,7 @@ impl Socket {
         ));
         self.tasks.push(EndpointTask {
             endpoint,
-            bound: false,
+            listener: None,
             task,
         });
         Ok(())
@@ -275,13 +297,16 @@ impl Socket {
             self.ctx.inproc().remove(&name);
             return Ok(());
         }
-        let before = self.tasks.len();
         let last = self.last_endpoint.clone();
-        self.tasks
-            .retain(|t| !(t.bound && (t.endpoint == endpoint || last.as_ref() == Some(&endpoint))));
-        if self.tasks.len() == before {
+        let (gone, kept): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.tasks).into_iter().partition(|t| {
+                t.bound() && (t.endpoint == endpoint || last.as_ref() == Some(&endpoint))
+            });
+        self.tasks = kept;
+        if gone.is_empty() {
             return Err(not_found(&endpoint));
         }
+        gone.into_iter().for_each(EndpointTask::stop);
         Ok(())
     }
 
@@ -289,11 +314,14 @@ impl Socket {
     /// [`connect`](Socket::connect), and stops reconnecting to it.
     pub fn disconnect(&mut self, endpoint: &str) -> Result<()> {
         let endpoint = Endpoint::parse(endpoint)?;
-        let before = self.tasks.len();
-        self.tasks.retain(|t| t.bound || t.endpoint != endpoint);
-        if self.tasks.len() == before {
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.tasks)
+            .into_iter()
+            .partition(|t| !t.bound() && t.endpoint == endpoint);
+        self.tasks = kept;
+        if gone.is_empty() {
             return Err(not_found(&endpoint));
         }
+        gone.into_iter().for_each(EndpointTask::stop);
         Ok(())
     }
 
@@ -512,6 +540,19 @@ impl Socket {
         }
     }
 
+    /// Blocks until something about the socket may have changed, or
+    /// `timeout` passes ([`Error::Timeout`]; `None` waits forever).
+    ///
+    /// For event loops built on [`try_send`](Socket::try_send) and
+    /// [`try_recv`](Socket::try_recv): call them until both would block,
+    /// then wait here. A message arriving, room freeing up after a refused
+    /// send, and a peer arriving or leaving all end the wait; it may also
+    /// end with nothing to do (look again).
+    pub fn wait_activity(&mut self, timeout: Option<Duration>) -> Result<()> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        self.wait(deadline)
+    }
+
     /// Handles one command.
     fn handle(&mut self, cmd: Command) {
         match cmd {
@@ -545,9 +586,9 @@ impl Drop for Socket {
         self.peer = None;
         let mut connectors = Vec::new();
         for t in self.tasks.drain(..) {
-            if t.bound {
-                // Stop listening now.
-                drop(t.task);
+            if t.bound() {
+                // Stop listening now: the address is free when we return.
+                t.stop();
             } else {
                 connectors.push(t.task);
             }
@@ -656,17 +697,24 @@ fn report_exit(shared: &SocketShared, endpoint: &Endpoint, exit: &EngineExit) {
 /// Accepts connections on `listener` for as long as the socket keeps the
 /// task.
 async fn accept_loop(
-    ctx: Arc<ContextInner>,
-    mut listener: Box<dyn Listener>,
+    ctx: Weak<ContextInner>,
+    listener: SharedListener,
+    endpoint: Endpoint,
     shared: Arc<SocketShared>,
     options: SocketOptions,
     kind: SocketType,
 ) {
-    let endpoint = listener.local_endpoint().clone();
     loop {
-        let conn = match accept(&mut *listener).await {
-            Ok(conn) => conn,
-            Err(e) => {
+        let accepted = std::future::poll_fn(|cx| match lock(&listener).as_mut() {
+            Some(l) => l.poll_accept(cx).map(Some),
+            // The socket closed the listener.
+            None => Poll::Ready(None),
+        })
+        .await;
+        let conn = match accepted {
+            None => return,
+            Some(Ok(conn)) => conn,
+            Some(Err(e)) => {
                 shared.emit(SocketEvent::AcceptFailed {
                     endpoint: endpoint.clone(),
                     reason: e.to_string(),
@@ -689,6 +737,11 @@ async fn accept_loop(
         let config = engine_config(&options, kind);
         let shared = shared.clone();
         let endpoint = endpoint.clone();
+        // The task must not keep the context alive: it is the context that
+        // stops the task.
+        let Some(ctx) = ctx.upgrade() else {
+            return;
+        };
         ctx.io
             .spawn(async move {
                 let exit = match Engine::with_observer(conn.stream, &mut theirs, config, observer) {
