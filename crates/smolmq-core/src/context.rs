@@ -2,6 +2,7 @@
 //! inproc endpoint registry.
 
 use crate::io_thread::IoThreads;
+use crate::pattern::{Pair, Pattern};
 use crate::pipe::Pipe;
 use crate::socket::{Socket, SocketShared};
 use crate::transport::Transport;
@@ -108,17 +109,23 @@ impl Context {
         transports.push(transport);
     }
 
-    /// Creates a socket of type `kind`.
+    /// Creates a socket of type `kind` with its built-in pattern.
     ///
-    /// Only PAIR is implemented so far; other types fail with
-    /// [`Error::Unsupported`].
+    /// Only PAIR is built in; other types fail with [`Error::Unsupported`]
+    /// (pattern crates create them with [`socket_with`](Context::socket_with)).
     pub fn socket(&self, kind: SocketType) -> Result<Socket> {
         if kind != SocketType::Pair {
             return Err(Error::Unsupported(format!(
                 "{kind} sockets are not implemented yet (only PAIR is)"
             )));
         }
-        Ok(Socket::new(self.inner.clone(), kind))
+        Ok(self.socket_with(kind, Box::new(Pair::default())))
+    }
+
+    /// Creates a socket that announces itself as `kind` in its handshakes
+    /// and routes messages with `pattern`.
+    pub fn socket_with(&self, kind: SocketType, pattern: Box<dyn Pattern>) -> Socket {
+        Socket::new(self.inner.clone(), kind, pattern)
     }
 }
 

@@ -65,6 +65,7 @@ pub mod io_thread;
 pub mod monitor;
 mod msg;
 mod options;
+pub mod pattern;
 pub mod pipe;
 #[cfg(not(loom))]
 mod socket;

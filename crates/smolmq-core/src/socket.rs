@@ -7,14 +7,25 @@
 //! (`send`, `recv`), blocking with SNDTIMEO / RCVTIMEO (`send_blocking`,
 //! `recv_blocking`) and non-blocking (`try_send`, `try_recv`).
 //!
-//! Only the PAIR pattern exists so far: one peer at a time; a second peer
-//! arriving while the first is connected is refused (its connection is
-//! closed), as libzmq does.
+//! What a socket does with its peers is its [`Pattern`](crate::pattern::Pattern):
+//! PAIR ([`Pair`](crate::pattern::Pair)) is built in; other socket types
+//! come from pattern crates through [`Context::socket_with`](crate::Context::socket_with).
+//!
+//! # What can be lost
+//!
+//! As in libzmq: messages a peer sent are delivered in order while its
+//! connection stays up. When a connection drops, messages already handed
+//! to the kernel or to the engine of that connection may be lost; messages
+//! still queued in a connecting socket's pipe go out on the next
+//! connection (the pipe survives reconnects). A bound socket gets a new
+//! pipe for each connection, so what it had queued for a peer that left is
+//! dropped with that peer's pipe.
 
 use crate::context::{lock, Binder, ContextInner, Inproc};
 use crate::engine::{Engine, EngineConfig, EngineExit, EngineObserver};
 use crate::monitor::SocketEvent;
-use crate::pipe::{pipe_pair, Pipe, PipeEvents, WriteError};
+use crate::pattern::{Pattern, Pipes, Refused};
+use crate::pipe::{pipe_pair, Pipe, PipeEvents};
 use crate::transport::{Listener, Transport};
 use crate::{Endpoint, Error, Msg, Result, SocketOptions};
 use async_executor::Task;
@@ -152,8 +163,10 @@ pub struct Socket {
     shared: Arc<SocketShared>,
     /// The socket's mailbox.
     commands: Receiver<Command>,
-    /// PAIR: the one peer's pipe.
-    peer: Option<Pipe<Msg>>,
+    /// One pipe per peer.
+    pipes: Pipes,
+    /// What the socket type does with them.
+    pattern: Box<dyn Pattern>,
     /// Listeners and connectors.
     tasks: Vec<EndpointTask>,
     /// inproc names this socket is bound to.
@@ -163,8 +176,12 @@ pub struct Socket {
 }
 
 impl Socket {
-    /// A new socket of `kind` in `ctx`.
-    pub(crate) fn new(ctx: Arc<ContextInner>, kind: SocketType) -> Socket {
+    /// A new socket of `kind` in `ctx`, routing with `pattern`.
+    pub(crate) fn new(
+        ctx: Arc<ContextInner>,
+        kind: SocketType,
+        pattern: Box<dyn Pattern>,
+    ) -> Socket {
         let (tx, rx) = mailbox();
         Socket {
             ctx,
@@ -175,7 +192,8 @@ impl Socket {
                 monitor: Mutex::new(None),
             }),
             commands: rx,
-            peer: None,
+            pipes: Pipes::default(),
+            pattern,
             tasks: Vec::new(),
             inproc_names: Vec::new(),
             last_endpoint: None,
@@ -260,13 +278,10 @@ impl Socket {
             return self.connect_inproc(name.as_str());
         }
         let transport = self.transport_for(&endpoint)?;
-        if self.peer.as_ref().is_some_and(|p| !p.is_peer_gone()) {
-            return Err(Error::Unsupported(
-                "a PAIR socket connects to one peer at a time".to_owned(),
-            ));
-        }
         let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
-        self.adopt(ours);
+        if !self.adopt(ours) {
+            return Err(refused_peer(self.kind, &endpoint));
+        }
         let task = self.ctx.io.spawn(connect_loop(
             transport,
             endpoint.clone(),
@@ -358,6 +373,7 @@ impl Socket {
         };
         self.inproc_names.push(name.to_owned());
         for pipe in pending {
+            // A refused connector sees its pipe closed.
             self.adopt(pipe);
         }
         self.shared.emit(SocketEvent::Listening {
@@ -382,42 +398,62 @@ impl Socket {
                     return Err(Error::Closed);
                 }
                 drop(registry);
-                self.adopt(ours);
+                if !self.adopt(ours) {
+                    return Err(refused_inproc(self.kind, name));
+                }
             }
             Some(Inproc::Pending(pipes)) => {
                 let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
                 pipes.push(theirs);
                 drop(registry);
-                self.adopt(ours);
+                if !self.adopt(ours) {
+                    return Err(refused_inproc(self.kind, name));
+                }
             }
             None => {
                 let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
                 registry.insert(name.to_owned(), Inproc::Pending(vec![theirs]));
                 drop(registry);
-                self.adopt(ours);
+                if !self.adopt(ours) {
+                    return Err(refused_inproc(self.kind, name));
+                }
             }
         }
         Ok(())
     }
 
-    /// Takes a pipe as the peer, unless a live peer is already there
-    /// (PAIR is exclusive: the newcomer's pipe is dropped, which closes its
-    /// connection).
-    fn adopt(&mut self, pipe: Pipe<Msg>) {
-        if let Some(current) = self.peer.as_mut() {
-            if !current.is_peer_gone() || current.check_read() {
-                return;
+    /// Offers a pipe to a new peer to the pattern; `false` if it refused
+    /// (the pipe is dropped, which closes the peer's side).
+    fn adopt(&mut self, pipe: Pipe<Msg>) -> bool {
+        let id = self.pipes.insert(pipe);
+        let accepted = self.pattern.attach(&mut self.pipes, id);
+        if accepted {
+            if let Some(pipe) = self.pipes.get(id) {
+                pipe.attach(Arc::new(Sink(self.shared.clone())), id.index());
+            }
+        } else {
+            self.pipes.remove(id);
+        }
+        self.reap();
+        accepted
+    }
+
+    /// Removes the pipes found ended and tells the pattern.
+    fn reap(&mut self) {
+        for id in self.pipes.take_ended() {
+            if self.pipes.remove(id).is_some() {
+                self.pattern.detach(id);
             }
         }
-        pipe.attach(Arc::new(Sink(self.shared.clone())), 0);
-        self.peer = Some(pipe);
     }
 
     /// Handles everything in the mailbox.
     fn process_commands(&mut self) {
         loop {
             match self.commands.try_recv() {
-                Ok(Command::Attach(pipe)) => self.adopt(pipe),
+                Ok(Command::Attach(pipe)) => {
+                    self.adopt(pipe);
+                }
                 Ok(Command::Activate) => {}
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
@@ -431,48 +467,17 @@ impl Socket {
     /// message is handed back in the error.
     pub fn try_send(&mut self, msg: Msg) -> std::result::Result<(), SendError> {
         self.process_commands();
-        let Some(pipe) = self.peer.as_mut() else {
-            return Err(SendError {
-                error: Error::WouldBlock,
-                msg,
-            });
-        };
-        match pipe.write(msg) {
-            Ok(()) => {
-                pipe.flush();
-                Ok(())
-            }
-            Err(WriteError::Full(msg)) => Err(SendError {
-                error: Error::WouldBlock,
-                msg,
-            }),
-            Err(WriteError::Closed(msg)) => {
-                self.peer = None;
-                Err(SendError {
-                    error: Error::WouldBlock,
-                    msg,
-                })
-            }
-        }
+        let sent = self.pattern.send(&mut self.pipes, msg);
+        self.reap();
+        sent.map_err(|Refused { error, msg }| SendError { error, msg })
     }
 
     /// Receives a message if one is waiting; [`Error::WouldBlock`] if not.
     pub fn try_recv(&mut self) -> Result<Msg> {
         self.process_commands();
-        let Some(pipe) = self.peer.as_mut() else {
-            return Err(Error::WouldBlock);
-        };
-        if let Some(msg) = pipe.read() {
-            return Ok(msg);
-        }
-        if pipe.is_peer_gone() {
-            // Everything the peer sent before it went is delivered first.
-            if let Some(msg) = pipe.read() {
-                return Ok(msg);
-            }
-            self.peer = None;
-        }
-        Err(Error::WouldBlock)
+        let received = self.pattern.recv(&mut self.pipes);
+        self.reap();
+        received
     }
 
     /// Sends `msg`, waiting while it cannot be sent, at most SNDTIMEO
@@ -556,7 +561,9 @@ impl Socket {
     /// Handles one command.
     fn handle(&mut self, cmd: Command) {
         match cmd {
-            Command::Attach(pipe) => self.adopt(pipe),
+            Command::Attach(pipe) => {
+                self.adopt(pipe);
+            }
             Command::Activate => {}
         }
     }
@@ -583,7 +590,7 @@ impl Drop for Socket {
         }
         // Dropping our pipe ends tells the engines to write out what is
         // queued and stop (bounded by LINGER, see `EngineConfig::linger`).
-        self.peer = None;
+        self.pipes = Pipes::default();
         let mut connectors = Vec::new();
         for t in self.tasks.drain(..) {
             if t.bound() {
@@ -615,10 +622,24 @@ impl fmt::Debug for Socket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Socket")
             .field("kind", &self.kind)
-            .field("connected", &self.peer.is_some())
+            .field("peers", &self.pipes.len())
             .field("last_endpoint", &self.last_endpoint)
             .finish_non_exhaustive()
     }
+}
+
+/// The error for a connect the pattern refused (PAIR already has a peer).
+fn refused_peer(kind: SocketType, endpoint: &Endpoint) -> Error {
+    Error::Unsupported(format!(
+        "{kind} socket refused a connection to {endpoint}: it takes one peer at a time"
+    ))
+}
+
+/// As [`refused_peer`], for inproc.
+fn refused_inproc(kind: SocketType, name: &str) -> Error {
+    Error::Unsupported(format!(
+        "{kind} socket refused a connection to inproc://{name}: it takes one peer at a time"
+    ))
 }
 
 /// `a + b` for HWMs where 0 means unlimited.
