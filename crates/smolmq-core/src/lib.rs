@@ -1,56 +1,52 @@
-//! The core of smolmq: the pieces every transport and socket pattern shares.
+//! The core of smolmq: messages, pipes, the ZMTP engine, I/O threads and
+//! sockets; everything the transports and socket patterns share.
 //!
 //! smolmq is a pure-Rust messaging library in the ZeroMQ family, speaking
-//! ZMTP 3.1 on the wire. This crate is its middle layer. **Work in
-//! progress:** what exists so far is
-//!
-//! * [`Msg`]: a multipart message of [`bytes::Bytes`] frames, cheap to
-//!   clone, 32 bytes by value, with no allocation of its own for a single
-//!   frame;
-//! * [`Endpoint`]: `tcp://host:port`, `tcp://[::1]:port`, `tcp://*:0`,
-//!   `ipc:///path`, `ipc://@abstract`, `ipc://*` and `inproc://name`, parsed
-//!   with precise errors ([`EndpointError`]) and displayed back in canonical
-//!   form;
-//! * [`SocketOptions`]: the socket options with libzmq 4.3's defaults, their
-//!   validation ([`OptionError`]) and the reconnect backoff;
-//! * [`Error`] and [`Result`]: what socket operations fail with;
-//! * [`pipe`]: the lock-free message pipes, with high-water marks, between a
-//!   socket and each of its peers.
-//!
-//! The engine, the transports and the I/O threads come next.
+//! ZMTP 3.1 on the wire. A [`Context`] owns the I/O threads; a [`Socket`]
+//! binds and connects endpoints and sends and receives [`Msg`]s, routed by
+//! its [`pattern::Pattern`] (PAIR is built in; other socket types come from
+//! pattern crates). Byte-stream transports (`smolmq-tcp`, `smolmq-ipc`)
+//! implement [`transport::Transport`] and are added to the context; inproc
+//! is built in.
 //!
 //! ```
-//! use bytes::Bytes;
-//! use smolmq_core::{Endpoint, Msg, SocketOptions};
+//! use smolmq_core::{Context, Msg};
+//! use smolmq_zmtp::SocketType;
 //!
-//! // A two-frame message: building it copies no payload.
+//! let ctx = Context::new()?;
+//! let mut server = ctx.socket(SocketType::Pair)?;
+//! server.bind("inproc://crate-docs")?;
+//! let mut client = ctx.socket(SocketType::Pair)?;
+//! client.connect("inproc://crate-docs")?;
+//!
+//! // A two-frame message; building it copies no payload.
 //! let mut msg = Msg::from("world");
-//! msg.push_front(Bytes::from_static(b"hello"));
-//! assert_eq!(msg.len(), 2);
-//! assert_eq!(msg.size(), 10);
-//! assert_eq!(format!("{msg:?}"), r#"Msg["hello", "world"]"#);
-//!
-//! // Endpoints parse into their parts and display back canonically.
-//! let ep: Endpoint = "tcp://*:*".parse()?;
-//! assert!(ep.is_bind_only());
-//! assert_eq!(ep.to_string(), "tcp://*:0");
-//! let err = Endpoint::parse("tcp://localhost").unwrap_err();
-//! assert_eq!(
-//!     err.to_string(),
-//!     "tcp endpoint `tcp://localhost` has no port (use `:*` or `:0` to bind a port chosen by the system)"
-//! );
-//!
-//! // Options start from libzmq's defaults.
-//! let opts = SocketOptions::default();
-//! assert_eq!((opts.sndhwm, opts.rcvhwm), (1000, 1000));
-//! opts.validate()?;
+//! msg.push_front(bytes::Bytes::from_static(b"hello"));
+//! client.send_blocking(msg).map_err(|e| e.into_error())?;
+//! let got = server.recv_blocking()?;
+//! assert_eq!(format!("{got:?}"), r#"Msg["hello", "world"]"#);
 //! # Ok::<(), smolmq_core::Error>(())
 //! ```
 //!
-//! # Safety
+//! # The pieces
 //!
-//! The modules of messages, endpoints, options and errors deny `unsafe`
-//! code.
+//! * [`Msg`]: a multipart message of [`bytes::Bytes`] frames, 32 bytes by
+//!   value, no allocation of its own for a single frame.
+//! * [`pipe`]: lock-free message pipes with high-water marks between a
+//!   socket and each peer, waking their owners only on transitions.
+//! * [`engine`]: the ZMTP engine joining a byte stream, the codec and a
+//!   pipe: batched vectored writes, zero-copy reads, heartbeats.
+//! * [`io_thread`]: the threads running engines on the async-io reactor.
+//! * [`Context`], [`Socket`], [`pattern`], [`monitor`]: the socket layer.
+//! * [`Endpoint`], [`SocketOptions`], [`Error`]: endpoints parsed with
+//!   precise errors, options with libzmq 4.3's defaults, and what
+//!   operations fail with.
+//!
+//! # Testing with loom
+//!
+//! The pipes' wake-up protocol is model-checked:
+//! `RUSTFLAGS="--cfg loom" cargo test -p smolmq-core --test loom --release`.
+//! Under loom only the lock-free half of the crate is built.
 
 #![warn(missing_docs, missing_debug_implementations)]
 

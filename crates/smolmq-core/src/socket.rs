@@ -151,7 +151,25 @@ impl EndpointTask {
     }
 }
 
-/// A socket. See the [module docs](self).
+/// A socket: binds and connects endpoints, sends and receives messages.
+///
+/// Owned by one thread or task at a time (`&mut self` operations, like
+/// libzmq's sockets), so sending and receiving take no lock. Every
+/// operation comes in three forms: async ([`send`](Socket::send),
+/// [`recv`](Socket::recv)), blocking with SNDTIMEO / RCVTIMEO
+/// ([`send_blocking`](Socket::send_blocking),
+/// [`recv_blocking`](Socket::recv_blocking)) and non-blocking
+/// ([`try_send`](Socket::try_send), [`try_recv`](Socket::try_recv)).
+///
+/// # What can be lost
+///
+/// As in libzmq: messages a peer sent are delivered in order while its
+/// connection stays up. When a connection drops, messages already handed to
+/// the kernel or to the engine of that connection may be lost; messages
+/// still queued in a connecting socket's pipe go out on the next connection
+/// (the pipe survives reconnects). A bound socket gets a new pipe for each
+/// connection, so what it had queued for a peer that left is dropped with
+/// that peer's pipe.
 pub struct Socket {
     /// The context.
     ctx: Arc<ContextInner>,
