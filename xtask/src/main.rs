@@ -22,7 +22,9 @@ use std::process::{self, Command, Stdio};
 use std::time::Instant;
 
 /// Layers that have a benchmark, in the order `cargo xtask bench` runs them.
-const LAYERS: &[&str] = &["ypipe", "signaler", "mailbox", "pool", "zmtp", "jsonl"];
+const LAYERS: &[&str] = &[
+    "ypipe", "signaler", "mailbox", "pool", "zmtp", "jsonl", "pair",
+];
 
 /// Crates with loom models (`tests/loom.rs` under `--cfg loom`).
 const LOOM_CRATES: &[&str] = &["smolmq-ypipe", "smolmq-core"];
@@ -35,7 +37,7 @@ commands:
         run the layer benchmarks (all layers when none is named), quick
         unless --full; prints RESULT lines and a table, writes
         target/bench/results.csv
-        layers: ypipe signaler mailbox pool zmtp jsonl
+        layers: ypipe signaler mailbox pool zmtp jsonl pair
   test  run the whole test suite: workspace tests and doctests, then the
         loom models (tests/loom.rs of the lock-free crates)
   stress [--count N] [--rounds R]
