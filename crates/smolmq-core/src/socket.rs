@@ -848,3 +848,14 @@ async fn connect_loop(
         Timer::after(delay).await;
     }
 }
+
+/// Compile-time checks: a socket and a context can move to another thread;
+/// a context handle can be shared.
+#[allow(dead_code)]
+fn _assert_auto_traits() {
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    send::<Socket>();
+    send::<crate::Context>();
+    sync::<crate::Context>();
+}
