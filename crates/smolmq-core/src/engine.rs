@@ -148,6 +148,16 @@ impl fmt::Display for EngineExit {
     }
 }
 
+/// How far the read buffer's current allocation is initialised, as
+/// addresses (compared, never dereferenced).
+#[derive(Debug, Default, Clone, Copy)]
+struct InitMark {
+    /// End address of the allocation the mark describes.
+    alloc_end: usize,
+    /// Every byte of that allocation below this address is initialised.
+    init_end: usize,
+}
+
 /// Wakes the engine's task on pipe events.
 #[derive(Default)]
 struct Wake(AtomicWaker);
@@ -197,6 +207,8 @@ pub struct Engine<'p, O = NoObserver> {
     handshake: Option<Handshake>,
     /// Bytes received and not yet decoded.
     read_buf: BytesMut,
+    /// How far `read_buf`'s allocation is known to be initialised.
+    init: InitMark,
     /// Frame decoder (after the handshake).
     decoder: FrameDecoder,
     /// Frames of a multipart message being received.
@@ -275,6 +287,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             config,
             handshake: Some(handshake),
             read_buf: BytesMut::with_capacity(READ_CHUNK),
+            init: InitMark::default(),
             decoder: FrameDecoder::new(max),
             partial: None,
             held: None,
@@ -302,8 +315,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             self.read_buf.reserve(READ_CHUNK);
         }
         let room = self.read_buf.capacity() - start;
-        self.read_buf.resize(start + room, 0);
-        let polled = Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf[start..]);
+        self.expose_spare(room);        let polled = Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf[start..]);
         match polled {
             Poll::Ready(Ok(0)) => {
                 self.read_buf.truncate(start);
@@ -328,6 +340,37 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
                 Ok(false)
             }
         }
+    }
+
+    /// Extends `read_buf` by `room` initialised bytes to read into, zeroing
+    /// only bytes never initialised before.
+    ///
+    /// Zeroing the whole spare capacity before every read attempt (most of
+    /// which find nothing) cost more than the messages themselves; instead we
+    /// remember how far this allocation has been initialised.
+    fn expose_spare(&mut self, room: usize) {
+        let len = self.read_buf.len();
+        let base = self.read_buf.as_ptr() as usize;
+        let alloc_end = base + self.read_buf.capacity();
+        if alloc_end != self.init.alloc_end {
+            // A new (or grown) allocation: only the live bytes are known
+            // to be initialised.
+            self.init = InitMark {
+                alloc_end,
+                init_end: base + len,
+            };
+        }
+        let known = self.init.init_end.saturating_sub(base + len).min(room);
+        // SAFETY: `read_buf` has capacity for `len + room` bytes, and the
+        // `known` bytes past `len` lie in this allocation below `init_end`:
+        // they were zeroed by an earlier `resize` or written by a read, and
+        // `BytesMut` never de-initialises memory (truncate, split_to and an
+        // in-place reclaim only move its cursors or copy initialised bytes).
+        // A different allocation would have a different end address (two
+        // live allocations cannot share one), which resets the mark above.
+        unsafe { self.read_buf.set_len(len + known) };
+        self.read_buf.resize(len + room, 0);
+        self.init.init_end = self.init.init_end.max(base + len + room);
     }
 
     /// Writes buffered output. `Ok(true)` if bytes went out.
