@@ -315,7 +315,8 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             self.read_buf.reserve(READ_CHUNK);
         }
         let room = self.read_buf.capacity() - start;
-        self.expose_spare(room);        let polled = Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf[start..]);
+        self.expose_spare(room);
+        let polled = Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf[start..]);
         match polled {
             Poll::Ready(Ok(0)) => {
                 self.read_buf.truncate(start);
