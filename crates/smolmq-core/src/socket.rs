@@ -417,7 +417,7 @@ impl Socket {
                 }
                 drop(registry);
                 if !self.adopt(ours) {
-                    return Err(refused_inproc(self.kind, name));
+                    return Err(refused_peer(self.kind, format_args!("inproc://{name}")));
                 }
             }
             Some(Inproc::Pending(pipes)) => {
@@ -425,7 +425,7 @@ impl Socket {
                 pipes.push(theirs);
                 drop(registry);
                 if !self.adopt(ours) {
-                    return Err(refused_inproc(self.kind, name));
+                    return Err(refused_peer(self.kind, format_args!("inproc://{name}")));
                 }
             }
             None => {
@@ -433,7 +433,7 @@ impl Socket {
                 registry.insert(name.to_owned(), Inproc::Pending(vec![theirs]));
                 drop(registry);
                 if !self.adopt(ours) {
-                    return Err(refused_inproc(self.kind, name));
+                    return Err(refused_peer(self.kind, format_args!("inproc://{name}")));
                 }
             }
         }
@@ -664,16 +664,9 @@ impl fmt::Debug for Socket {
 }
 
 /// The error for a connect the pattern refused (PAIR already has a peer).
-fn refused_peer(kind: SocketType, endpoint: &Endpoint) -> Error {
+fn refused_peer(kind: SocketType, target: impl fmt::Display) -> Error {
     Error::Unsupported(format!(
-        "{kind} socket refused a connection to {endpoint}: it takes one peer at a time"
-    ))
-}
-
-/// As [`refused_peer`], for inproc.
-fn refused_inproc(kind: SocketType, name: &str) -> Error {
-    Error::Unsupported(format!(
-        "{kind} socket refused a connection to inproc://{name}: it takes one peer at a time"
+        "{kind} socket refused a connection to {target}: it takes one peer at a time"
     ))
 }
 
