@@ -573,7 +573,10 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         }
         if let Some(t) = self.silence_timer.as_mut() {
             if Pin::new(t).poll(cx).is_ready() {
-                if !self.heard_from_peer {
+                // While a message is held at the HWM we do not read, so the
+                // peer's traffic cannot be seen: that is our backpressure,
+                // not the peer's silence.
+                if !self.heard_from_peer && self.held.is_none() {
                     return Err(EngineExit::HeartbeatTimeout);
                 }
                 self.silence_timer = None;
