@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 /// Longest any single wait in these tests may take before it is a failure.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// Wakes the thread that plays the socket.
+/// Wakes the thread that plays the socket (the thread that made the
+/// [`Side`]: make it on the thread that will wait).
 struct ThreadWake {
     thread: thread::Thread,
     pending: AtomicBool,
@@ -360,4 +361,32 @@ fn raw_handshake(mut stream: UnixStream) -> UnixStream {
         assert!(n > 0, "engine closed during the handshake");
         input.extend_from_slice(&buf[..n]);
     }
+}
+
+#[test]
+fn backpressure_is_not_mistaken_for_a_silent_peer() {
+    // A heartbeats with a short timeout; its socket side stops reading, so
+    // A holds a message at the HWM and stops reading the stream (and so
+    // cannot see B's PONGs) for many timeouts. It must not drop B.
+    let mut hb = pair_config();
+    hb.heartbeat_ivl = Some(Duration::from_millis(20));
+    hb.heartbeat_timeout = Some(Duration::from_millis(100));
+    let (a, b, engines) = connected(hb, pair_config(), 10);
+    let sender = thread::spawn(move || {
+        // The side is made on the thread that waits on it.
+        let mut b = Side::new(b);
+        for i in 0..1000u32 {
+            b.send(Msg::from(i.to_string()));
+        }
+        b
+    });
+    thread::sleep(Duration::from_millis(600));
+    let mut a = Side::new(a);
+    for i in 0..1000u32 {
+        assert_eq!(a.recv(), Some(Msg::from(i.to_string())), "message {i}");
+    }
+    let b = sender.join().unwrap();
+    drop((a, b));
+    let (ea, _) = engines.join().unwrap();
+    assert!(!matches!(ea, EngineExit::HeartbeatTimeout), "{ea}");
 }
