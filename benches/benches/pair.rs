@@ -78,6 +78,17 @@ struct Plan {
 }
 
 impl Plan {
+    /// A smoke test: what `cargo test --all-targets` runs (it starts bench
+    /// binaries without `--bench`, like criterion's test mode), to check
+    /// that every cell works without measuring anything.
+    fn smoke() -> Self {
+        Plan {
+            runs: 1,
+            messages: 1_000,
+            round_trips: 100,
+        }
+    }
+
     /// The plan for messages of `size` bytes in the current mode.
     fn new(size: usize, full: bool) -> Self {
         let (messages, round_trips) = match size {
@@ -412,6 +423,8 @@ fn cell(
 
 fn main() {
     let full = smolmq_benches::full_mode();
+    // `cargo bench` passes `--bench`; `cargo test` does not.
+    let measuring = std::env::args().any(|a| a == "--bench");
     let filters: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
@@ -427,7 +440,11 @@ fn main() {
                 continue;
             }
             n += 1;
-            let plan = Plan::new(size, full);
+            let plan = if measuring {
+                Plan::new(size, full)
+            } else {
+                Plan::smoke()
+            };
             let cell_started = Instant::now();
             figures.extend(cell(&ctxs, transport, size, n, plan));
             eprintln!(
@@ -461,7 +478,13 @@ fn main() {
     }
     println!(
         "pair bench: {} mode, {:.0} s of measurement",
-        if full { "full" } else { "quick" },
+        if !measuring {
+            "smoke (cargo test)"
+        } else if full {
+            "full"
+        } else {
+            "quick"
+        },
         started.elapsed().as_secs_f64()
     );
     // libzmq's context waits for its sockets on drop; they are closed.
