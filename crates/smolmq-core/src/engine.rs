@@ -540,8 +540,10 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         progress
     }
 
-    /// Polls the heartbeat and handshake timers.
-    fn poll_timers(&mut self, cx: &mut Context<'_>) -> Result<(), EngineExit> {
+    /// Polls the heartbeat and handshake timers; `Ok(true)` if it queued a
+    /// PING to write.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> Result<bool, EngineExit> {
+        let mut pinged = false;
         if let Some(t) = self.linger_timer.as_mut() {
             if Pin::new(t).poll(cx).is_ready() {
                 // LINGER is up: what is still queued is dropped.
@@ -562,6 +564,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
                     ttl,
                     context: Bytes::new(),
                 });
+                pinged = true;
                 let ivl = self.config.heartbeat_ivl.unwrap_or(Duration::from_secs(1));
                 self.ping_timer = Some(Timer::after(ivl));
                 if self.silence_timer.is_none() {
@@ -582,7 +585,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
                 self.silence_timer = None;
             }
         }
-        Ok(())
+        Ok(pinged)
     }
 
     /// One pass: read, decode, deliver; then encode and write.
@@ -628,9 +631,6 @@ impl<O: EngineObserver + Unpin> Future for Engine<'_, O> {
         let this = self.get_mut();
         this.wake.0.register(cx.waker());
         for _ in 0..BUDGET {
-            if let Err(exit) = this.poll_timers(cx) {
-                return Poll::Ready(exit);
-            }
             let progress = match this.pass(cx) {
                 Ok(progress) => progress,
                 Err(exit) => {
@@ -639,6 +639,18 @@ impl<O: EngineObserver + Unpin> Future for Engine<'_, O> {
                     return Poll::Ready(exit);
                 }
             };
+            // Timers after the pass: after a stall of this thread, what the
+            // peer sent meanwhile is read before its silence is judged. A
+            // PING queued here counts as progress, so the next pass writes
+            // it.
+            let pinged = match this.poll_timers(cx) {
+                Ok(pinged) => pinged,
+                Err(exit) => {
+                    let _ = this.write_some(cx);
+                    return Poll::Ready(exit);
+                }
+            };
+            let progress = progress || pinged;
             if this.draining && this.out_is_empty() {
                 return Poll::Ready(EngineExit::PipeClosed);
             }

@@ -323,11 +323,12 @@ fn heartbeats_drop_a_peer_that_stops_answering() {
 #[test]
 fn heartbeats_keep_a_live_peer() {
     let mut hb = pair_config();
-    hb.heartbeat_ivl = Some(Duration::from_millis(20));
-    hb.heartbeat_timeout = Some(Duration::from_millis(100));
+    hb.heartbeat_ivl = Some(Duration::from_millis(50));
+    hb.heartbeat_timeout = Some(Duration::from_secs(1));
     let (a, b, engines) = connected(hb.clone(), hb, 10);
-    // Idle for many heartbeat intervals, then still connected.
-    thread::sleep(Duration::from_millis(500));
+    // Idle for many heartbeat intervals and more than two timeouts (only
+    // PONGs keep the connection up), then still connected.
+    thread::sleep(Duration::from_millis(2500));
     let mut a = Side::new(a);
     let mut b = Side::new(b);
     a.send(Msg::from("still here"));
@@ -370,7 +371,7 @@ fn backpressure_is_not_mistaken_for_a_silent_peer() {
     // cannot see B's PONGs) for many timeouts. It must not drop B.
     let mut hb = pair_config();
     hb.heartbeat_ivl = Some(Duration::from_millis(20));
-    hb.heartbeat_timeout = Some(Duration::from_millis(100));
+    hb.heartbeat_timeout = Some(Duration::from_millis(150));
     let (a, b, engines) = connected(hb, pair_config(), 10);
     let sender = thread::spawn(move || {
         // The side is made on the thread that waits on it.
@@ -380,7 +381,7 @@ fn backpressure_is_not_mistaken_for_a_silent_peer() {
         }
         b
     });
-    thread::sleep(Duration::from_millis(600));
+    thread::sleep(Duration::from_millis(900));
     let mut a = Side::new(a);
     for i in 0..1000u32 {
         assert_eq!(a.recv(), Some(Msg::from(i.to_string())), "message {i}");
