@@ -2,7 +2,7 @@
 //! inproc endpoint registry.
 
 use crate::io_thread::IoThreads;
-use crate::pattern::{Pair, Pattern};
+use crate::pattern::{Pair, Pattern, Peer, PeerSlot};
 use crate::pipe::Pipe;
 use crate::socket::{Socket, SocketShared};
 use crate::transport::Transport;
@@ -18,7 +18,21 @@ pub(crate) enum Inproc {
     /// A socket is bound to it.
     Bound(Binder),
     /// Sockets connected before any bind; their pipes wait here.
-    Pending(Vec<Pipe<Msg>>),
+    Pending(Vec<PendingConnect>),
+}
+
+/// An inproc connect waiting for its bind.
+pub(crate) struct PendingConnect {
+    /// The binder's end of the pipe.
+    pub(crate) pipe: Pipe<Msg>,
+    /// The connector, as the binder will see it.
+    pub(crate) peer: Peer,
+    /// Where the connector learns who bound.
+    pub(crate) slot: Arc<PeerSlot>,
+    /// The connector, told when the bind comes.
+    pub(crate) connector: Arc<SocketShared>,
+    /// The connector's token for the pipe.
+    pub(crate) token: usize,
 }
 
 /// A socket bound to an inproc name.
@@ -27,6 +41,8 @@ pub(crate) struct Binder {
     pub(crate) shared: Arc<SocketShared>,
     /// Its RCVHWM and SNDHWM, for sizing connecting pipes.
     pub(crate) hwm: (usize, usize),
+    /// The binder, as connectors see it.
+    pub(crate) peer: Peer,
 }
 
 /// Shared by a context's handles and its sockets.

@@ -33,7 +33,8 @@ use bytes::{Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 use smolmq_zmtp::{
     Command, CommandError, DecodeError, Encoder, FrameDecoder, Handshake, HandshakeConfig,
-    HandshakeError, HandshakeStatus, PeerInfo, MAX_FRAME_SIZE_LIMIT,
+    HandshakeError, HandshakeStatus, PeerInfo, SocketType, Subscription, Version,
+    MAX_FRAME_SIZE_LIMIT,
 };
 use std::fmt;
 use std::future::Future;
@@ -235,6 +236,14 @@ pub struct Engine<'p, O = NoObserver> {
     heard_from_peer: bool,
     /// LINGER deadline, armed when the socket's end of the pipe goes.
     linger_timer: Option<Timer>,
+    /// The version the peer announced (after the handshake).
+    peer_version: Version,
+    /// We are a SUB / XSUB: subscription messages from the pipe go out as
+    /// SUBSCRIBE / CANCEL commands to a 3.1 peer.
+    sends_subscriptions: bool,
+    /// We are a PUB / XPUB: SUBSCRIBE / CANCEL commands from the peer go
+    /// into the pipe as subscription messages.
+    takes_subscriptions: bool,
 }
 
 impl<O> fmt::Debug for Engine<'_, O> {
@@ -278,6 +287,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         let mut raw_out = BytesMut::new();
         let mut handshake = handshake;
         handshake.poll_transmit(&mut raw_out);
+        let ours = config.handshake.socket_type;
         Ok(Engine {
             stream,
             pipe,
@@ -299,6 +309,9 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             silence_timer: None,
             heard_from_peer: false,
             linger_timer: None,
+            peer_version: Version::V3_1,
+            sends_subscriptions: matches!(ours, SocketType::Sub | SocketType::XSub),
+            takes_subscriptions: matches!(ours, SocketType::Pub | SocketType::XPub),
         })
     }
 
@@ -433,6 +446,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             Ok(HandshakeStatus::Done(peer)) => {
                 self.handshake = None;
                 self.handshake_timer = None;
+                self.peer_version = peer.version;
                 self.observer.handshake_succeeded(&peer);
                 self.start_heartbeats(&peer);
                 Ok(true)
@@ -511,8 +525,18 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             }
             Ok(Command::Pong { .. }) => Ok(()),
             Ok(Command::Error { reason }) => Err(EngineExit::PeerError(reason)),
-            // SUBSCRIBE / CANCEL and unknown commands mean nothing to a
-            // PAIR socket; the pattern layer will take them.
+            Ok(command @ (Command::Subscribe(_) | Command::Cancel(_))) => {
+                // A publisher's pattern reads subscriptions from its pipes
+                // as messages (ZMTP 3.0's form); other types ignore them.
+                if let (true, Some(sub)) = (
+                    self.takes_subscriptions,
+                    Subscription::from_command(&command),
+                ) {
+                    self.deliver(Msg::from(sub.to_message()))?;
+                }
+                Ok(())
+            }
+            // Unknown commands are ignored, as the RFC asks.
             Ok(_) => Ok(()),
             Err(e) => Err(EngineExit::Command(e)),
         }
@@ -525,8 +549,15 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         while self.out.len() < WRITE_BATCH {
             match self.pipe.read() {
                 Some(msg) => {
-                    self.out.message(msg.frames());
                     progress = true;
+                    if self.sends_subscriptions && msg.is_single() {
+                        let first: &[u8] = msg.first();
+                        if let Some(sub) = subscription_of(first) {
+                            sub.encode(&mut self.out, self.peer_version);
+                            continue;
+                        }
+                    }
+                    self.out.message(msg.frames());
                 }
                 None => {
                     if self.pipe.is_peer_gone() && !self.draining {
@@ -666,5 +697,15 @@ impl<O: EngineObserver + Unpin> Future for Engine<'_, O> {
         // Out of budget: let the thread's other engines run.
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+/// The subscription a SUB / XSUB pipe message stands for: `1` then the
+/// topic subscribes, `0` then the topic cancels; anything else is data.
+fn subscription_of(body: &[u8]) -> Option<Subscription> {
+    match body.split_first()? {
+        (1, topic) => Some(Subscription::Subscribe(Bytes::copy_from_slice(topic))),
+        (0, topic) => Some(Subscription::Cancel(Bytes::copy_from_slice(topic))),
+        _ => None,
     }
 }

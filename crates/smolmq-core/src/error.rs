@@ -5,6 +5,7 @@
 use crate::endpoint::EndpointError;
 use crate::options::OptionError;
 use core::fmt;
+use smolmq_zmtp::SocketType;
 use std::io;
 
 /// A result whose error defaults to the crate's [`Error`].
@@ -54,6 +55,21 @@ pub enum Error {
     /// Something smolmq does not do (yet): a socket type not implemented,
     /// a transport not added to the context. The text says what.
     Unsupported(String),
+    /// The operation is not valid in the socket's current state, such as a
+    /// REQ sending twice without receiving the reply in between (libzmq's
+    /// `EFSM`). The text says what was expected.
+    State(&'static str),
+    /// The message's routing id names no connected peer, and the socket was
+    /// told to report that (ROUTER_MANDATORY; libzmq's `EHOSTUNREACH`).
+    Unroutable,
+    /// The peer's socket type cannot talk to ours (RFC 37's table), e.g. a
+    /// PUB connecting to a PUSH over inproc.
+    Incompatible {
+        /// Our socket type.
+        ours: SocketType,
+        /// The peer's.
+        peer: SocketType,
+    },
 }
 
 impl Error {
@@ -87,6 +103,11 @@ impl fmt::Display for Error {
             ),
             Error::Io(err) => write!(f, "I/O error: {err}"),
             Error::Unsupported(what) => write!(f, "not supported: {what}"),
+            Error::State(what) => write!(f, "operation not valid in this state: {what}"),
+            Error::Unroutable => f.write_str("no peer with that routing id"),
+            Error::Incompatible { ours, peer } => {
+                write!(f, "a {ours} socket cannot talk to a {peer} peer")
+            }
         }
     }
 }
@@ -101,7 +122,10 @@ impl std::error::Error for Error {
             | Error::Timeout
             | Error::Closed
             | Error::MessageTooLarge { .. }
-            | Error::Unsupported(_) => None,
+            | Error::Unsupported(_)
+            | Error::State(_)
+            | Error::Unroutable
+            | Error::Incompatible { .. } => None,
         }
     }
 }
@@ -141,6 +165,9 @@ impl From<Error> for io::Error {
             Error::Endpoint(_) | Error::Option(_) => io::ErrorKind::InvalidInput,
             Error::MessageTooLarge { .. } => io::ErrorKind::InvalidData,
             Error::Unsupported(_) => io::ErrorKind::Unsupported,
+            Error::State(_) => io::ErrorKind::InvalidInput,
+            Error::Unroutable => io::ErrorKind::HostUnreachable,
+            Error::Incompatible { .. } => io::ErrorKind::ConnectionRefused,
         };
         io::Error::new(kind, err)
     }
@@ -175,6 +202,22 @@ mod tests {
         assert!(option
             .to_string()
             .starts_with("invalid socket option: `routing_id`"));
+        assert_eq!(
+            Error::State("a reply must be received before the next request").to_string(),
+            "operation not valid in this state: a reply must be received before the next request"
+        );
+        assert_eq!(
+            Error::Unroutable.to_string(),
+            "no peer with that routing id"
+        );
+        assert_eq!(
+            Error::Incompatible {
+                ours: SocketType::Pub,
+                peer: SocketType::Push
+            }
+            .to_string(),
+            "a PUB socket cannot talk to a PUSH peer"
+        );
         let io = Error::from(io::Error::new(io::ErrorKind::ConnectionRefused, "refused"));
         assert_eq!(io.to_string(), "I/O error: refused");
     }

@@ -9,10 +9,34 @@
 //! Patterns live in their own crates and implement this trait; PAIR
 //! ([`Pair`]) lives here, as the reference and because the core's tests need
 //! one.
+//!
+//! # What a pattern is told
+//!
+//! * [`Pattern::attach`]: a new peer. Its [`Peer`] (socket type, routing
+//!   id, whether we connected to it) is in [`Pipes::peer`]; for a pipe made
+//!   by `connect` the socket type is known only once the first handshake is
+//!   done, which [`PipeEvent::Identified`] announces.
+//! * [`Pattern::activated`]: a pipe changed state. Events are hints sent on
+//!   transitions only (a pipe read until empty becomes readable again, a
+//!   pipe refused at its HWM becomes writable again), so a pattern that
+//!   keeps lists of ready pipes reads and writes until refused and then
+//!   waits for the event.
+//! * [`Pattern::detach`]: a pipe ended (its peer left and everything it
+//!   sent was read) or was closed by the pattern ([`Pipes::close`]).
+//!
+//! Subscriptions travel through the pipes as messages of one frame, `1`
+//! then the topic to subscribe, `0` then the topic to cancel (ZMTP 3.0's
+//! form); the engine turns them into SUBSCRIBE / CANCEL commands for a
+//! ZMTP 3.1 peer and back.
 
 use crate::pipe::{Pipe, WriteError};
 use crate::{Error, Msg};
+use bytes::Bytes;
+use smolmq_zmtp::SocketType;
+use std::any::Any;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// Identifies one of a socket's pipes for as long as it is attached.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -23,6 +47,92 @@ impl PipeId {
     pub fn index(self) -> usize {
         self.0
     }
+
+    /// The id of slot `index`.
+    pub(crate) fn from_index(index: usize) -> PipeId {
+        PipeId(index)
+    }
+}
+
+/// What a socket knows about the peer at the other end of a pipe.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Peer {
+    /// The peer's socket type, from its handshake (or, over inproc, from
+    /// the peer socket itself); `None` while a connecting pipe waits for
+    /// its first handshake.
+    pub socket_type: Option<SocketType>,
+    /// The routing id the peer announced (its ROUTING_ID option); empty
+    /// when it announced none.
+    pub routing_id: Bytes,
+    /// `true` when this socket connected to the peer, `false` when the peer
+    /// connected to one of our binds.
+    pub connected: bool,
+    /// How many handshakes this pipe has seen: 0 before the first, 1 after
+    /// it, more after reconnections (a connecting pipe survives them).
+    pub generation: u64,
+}
+
+/// A peer description shared by a pipe's socket and whoever completes the
+/// handshake for it (an engine, or an inproc peer binding late).
+#[derive(Debug, Default)]
+pub(crate) struct PeerSlot {
+    /// The latest description.
+    peer: Mutex<Peer>,
+    /// `peer.generation`, readable without the lock.
+    generation: AtomicU64,
+}
+
+impl PeerSlot {
+    /// A slot already describing `peer`.
+    pub(crate) fn new(peer: Peer) -> PeerSlot {
+        PeerSlot {
+            generation: AtomicU64::new(peer.generation),
+            peer: Mutex::new(peer),
+        }
+    }
+
+    /// Records a (re)handshake: the peer's type and routing id.
+    pub(crate) fn identify(&self, socket_type: SocketType, routing_id: Bytes) {
+        let mut peer = self.peer.lock().unwrap_or_else(|p| p.into_inner());
+        peer.socket_type = Some(socket_type);
+        peer.routing_id = routing_id;
+        peer.generation += 1;
+        self.generation.store(peer.generation, Ordering::Release);
+    }
+
+    /// The description now.
+    pub(crate) fn get(&self) -> Peer {
+        self.peer.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// What happened to a pipe, as told to [`Pattern::activated`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum PipeEvent {
+    /// Messages arrived after a read found the pipe empty.
+    Readable,
+    /// Room freed up after a write was refused at the HWM.
+    Writable,
+    /// The peer end went away; what it sent can still be read, then the
+    /// pipe ends and is detached.
+    Closed,
+    /// A handshake finished on this pipe's connection: the peer's type and
+    /// routing id in [`Pipes::peer`] are new. For a connecting pipe this
+    /// comes after the first connection and after every reconnection (the
+    /// pipe survives them, the connection does not): a subscriber sends its
+    /// subscriptions again here, since what the old connection had not
+    /// written is lost.
+    Identified,
+}
+
+/// One attached pipe.
+struct Slot {
+    /// The pipe.
+    pipe: Pipe<Msg>,
+    /// Who is at the other end.
+    peer: std::sync::Arc<PeerSlot>,
 }
 
 /// The pipes of a socket, one per peer.
@@ -33,26 +143,32 @@ impl PipeId {
 #[derive(Default)]
 pub struct Pipes {
     /// Slots; `None` for a free one.
-    slots: Vec<Option<Pipe<Msg>>>,
+    slots: Vec<Option<Slot>>,
     /// Pipes found ended, to be removed by the socket.
     ended: Vec<PipeId>,
+    /// Number of attached pipes.
+    count: usize,
 }
 
 impl Pipes {
     /// Adds a pipe and returns its id.
-    pub(crate) fn insert(&mut self, pipe: Pipe<Msg>) -> PipeId {
+    pub(crate) fn insert(&mut self, pipe: Pipe<Msg>, peer: std::sync::Arc<PeerSlot>) -> PipeId {
+        let slot = Some(Slot { pipe, peer });
+        self.count += 1;
         if let Some(i) = self.slots.iter().position(Option::is_none) {
-            self.slots[i] = Some(pipe);
+            self.slots[i] = slot;
             PipeId(i)
         } else {
-            self.slots.push(Some(pipe));
+            self.slots.push(slot);
             PipeId(self.slots.len() - 1)
         }
     }
 
     /// Removes a pipe (dropping it closes the peer's side).
     pub(crate) fn remove(&mut self, id: PipeId) -> Option<Pipe<Msg>> {
-        self.slots.get_mut(id.0).and_then(Option::take)
+        let slot = self.slots.get_mut(id.0).and_then(Option::take)?;
+        self.count -= 1;
+        Some(slot.pipe)
     }
 
     /// The pipes found ended since the last call.
@@ -60,9 +176,42 @@ impl Pipes {
         std::mem::take(&mut self.ended)
     }
 
+    /// True if some pipe was found ended and not yet removed.
+    pub(crate) fn has_ended(&self) -> bool {
+        !self.ended.is_empty()
+    }
+
+    /// The slot of `id`, if attached.
+    fn slot_mut(&mut self, id: PipeId) -> Option<&mut Slot> {
+        self.slots.get_mut(id.0).and_then(Option::as_mut)
+    }
+
     /// The pipe `id`, if attached.
     pub fn get(&self, id: PipeId) -> Option<&Pipe<Msg>> {
-        self.slots.get(id.0).and_then(Option::as_ref)
+        self.slots
+            .get(id.0)
+            .and_then(Option::as_ref)
+            .map(|s| &s.pipe)
+    }
+
+    /// Who is at the other end of pipe `id`, if attached.
+    ///
+    /// Takes a lock: patterns look once (at [`Pattern::attach`] and at
+    /// [`PipeEvent::Identified`]) and keep what they need.
+    pub fn peer(&self, id: PipeId) -> Option<Peer> {
+        self.slots
+            .get(id.0)
+            .and_then(Option::as_ref)
+            .map(|s| s.peer.get())
+    }
+
+    /// How many handshakes pipe `id` has seen (see [`Peer::generation`]),
+    /// without a lock: one atomic load.
+    pub fn peer_generation(&self, id: PipeId) -> Option<u64> {
+        self.slots
+            .get(id.0)
+            .and_then(Option::as_ref)
+            .map(|s| s.peer.generation.load(Ordering::Acquire))
     }
 
     /// True if `id` is attached.
@@ -72,15 +221,15 @@ impl Pipes {
 
     /// Number of attached pipes.
     pub fn len(&self) -> usize {
-        self.slots.iter().flatten().count()
+        self.count
     }
 
     /// True when no pipe is attached.
     pub fn is_empty(&self) -> bool {
-        self.slots.iter().all(Option::is_none)
+        self.count == 0
     }
 
-    /// The attached pipes' ids.
+    /// The attached pipes' ids, in slot order.
     pub fn ids(&self) -> impl Iterator<Item = PipeId> + '_ {
         self.slots
             .iter()
@@ -92,28 +241,48 @@ impl Pipes {
     /// True if the pipe's peer is gone and nothing it sent is left (the
     /// pipe is then recorded as ended).
     pub fn is_ended(&mut self, id: PipeId) -> bool {
-        let Some(p) = self.slots.get_mut(id.0).and_then(Option::as_mut) else {
+        let Some(s) = self.slot_mut(id) else {
             return true;
         };
-        let ended = p.is_peer_gone() && !p.check_read();
+        let ended = s.pipe.is_peer_gone() && !s.pipe.check_read();
         if ended {
             self.ended.push(id);
         }
         ended
     }
 
+    /// Closes pipe `id` from our side: the socket removes it (dropping our
+    /// end, so the peer's connection ends once it has written what was
+    /// queued) and calls [`Pattern::detach`]. What the peer sent and we did
+    /// not read is dropped.
+    pub fn close(&mut self, id: PipeId) {
+        if self.contains(id) && !self.ended.contains(&id) {
+            self.ended.push(id);
+        }
+    }
+
     /// Sends `msg` on pipe `id` and flushes it. On [`WriteError::Full`] the
     /// socket will be woken when the pipe has room; on
     /// [`WriteError::Closed`] the pipe is recorded as ended.
+    #[inline]
     pub fn send(&mut self, id: PipeId, msg: Msg) -> Result<(), WriteError<Msg>> {
-        let Some(pipe) = self.slots.get_mut(id.0).and_then(Option::as_mut) else {
+        let result = self.write(id, msg);
+        if result.is_ok() {
+            self.flush(id);
+        }
+        result
+    }
+
+    /// Writes `msg` on pipe `id` without publishing it: the peer sees it at
+    /// the next [`flush`](Pipes::flush) of that pipe (or the next
+    /// [`send`](Pipes::send)). Errors as [`send`](Pipes::send).
+    #[inline]
+    pub fn write(&mut self, id: PipeId, msg: Msg) -> Result<(), WriteError<Msg>> {
+        let Some(s) = self.slot_mut(id) else {
             return Err(WriteError::Closed(msg));
         };
-        match pipe.write(msg) {
-            Ok(()) => {
-                pipe.flush();
-                Ok(())
-            }
+        match s.pipe.write(msg) {
+            Ok(()) => Ok(()),
             Err(WriteError::Closed(msg)) => {
                 self.ended.push(id);
                 Err(WriteError::Closed(msg))
@@ -122,16 +291,58 @@ impl Pipes {
         }
     }
 
+    /// Publishes what was written on pipe `id`, waking its reader if it
+    /// sleeps.
+    #[inline]
+    pub fn flush(&mut self, id: PipeId) {
+        if let Some(s) = self.slot_mut(id) {
+            s.pipe.flush();
+        }
+    }
+
+    /// True if pipe `id` would take a message now. When it returns `false`
+    /// at the HWM, a [`PipeEvent::Writable`] follows when there is room; a
+    /// pipe whose peer is gone is recorded as ended.
+    pub fn can_write(&mut self, id: PipeId) -> bool {
+        let Some(s) = self.slot_mut(id) else {
+            return false;
+        };
+        if s.pipe.check_write() {
+            return true;
+        }
+        if s.pipe.is_peer_gone() {
+            self.ended.push(id);
+        }
+        false
+    }
+
+    /// True if a [`recv`](Pipes::recv) on pipe `id` would return a message
+    /// now. When it returns `false`, a [`PipeEvent::Readable`] follows when
+    /// one arrives; a pipe that has ended is recorded as such.
+    pub fn can_read(&mut self, id: PipeId) -> bool {
+        let Some(s) = self.slot_mut(id) else {
+            return false;
+        };
+        if s.pipe.check_read() {
+            return true;
+        }
+        if s.pipe.is_peer_gone() && !s.pipe.check_read() {
+            self.ended.push(id);
+        }
+        false
+    }
+
     /// Takes the next message from pipe `id`, or `None` when it has none
     /// (the socket is then woken when one arrives) or has ended (recorded).
+    #[inline]
     pub fn recv(&mut self, id: PipeId) -> Option<Msg> {
-        let pipe = self.slots.get_mut(id.0).and_then(Option::as_mut)?;
-        if let Some(msg) = pipe.read() {
+        let s = self.slot_mut(id)?;
+        if let Some(msg) = s.pipe.read() {
             return Some(msg);
         }
-        if pipe.is_peer_gone() {
+        if s.pipe.is_peer_gone() {
             // What the peer sent before it went is delivered first.
-            if let Some(msg) = pipe.read() {
+            if let Some(msg) = s.pipe.read() {
                 return Some(msg);
             }
             self.ended.push(id);
@@ -165,17 +376,24 @@ impl Refused {
             msg,
         }
     }
+
+    /// Refused for good with `error` (the socket does not retry).
+    pub fn with(error: Error, msg: Msg) -> Refused {
+        Refused { error, msg }
+    }
 }
 
 /// A socket type's routing. See the [module docs](self).
 ///
-/// All methods run on the socket's owner thread; none may block.
-pub trait Pattern: Send + 'static {
+/// All methods run on the socket's owner thread; none may block. A pattern
+/// reaches its own options through `Socket::with_pattern`, which
+/// downcasts it (hence `Any`).
+pub trait Pattern: Any + Send {
     /// A pipe to a new peer, already in `pipes`. Return `false` to refuse
     /// it: the socket drops the pipe, which closes the peer's connection.
     fn attach(&mut self, pipes: &mut Pipes, id: PipeId) -> bool;
 
-    /// Pipe `id` has ended and is being removed.
+    /// Pipe `id` has ended (or was closed) and is being removed.
     fn detach(&mut self, id: PipeId);
 
     /// Sends `msg`, or refuses it ([`Refused::would_block`] when it may go
@@ -184,6 +402,27 @@ pub trait Pattern: Send + 'static {
 
     /// Takes the next message, or fails with [`Error::WouldBlock`].
     fn recv(&mut self, pipes: &mut Pipes) -> Result<Msg, Error>;
+
+    /// Pipe `id` changed state (see [`PipeEvent`]). The default does
+    /// nothing: a pattern that looks at its pipes on every send and receive
+    /// needs no events.
+    fn activated(&mut self, _pipes: &mut Pipes, _id: PipeId, _event: PipeEvent) {}
+
+    /// Whether a receive would succeed now (a poller's "readable"). The
+    /// default says whether any pipe holds a message, which is right for
+    /// patterns that deliver whatever arrives; patterns that filter or hold
+    /// state (SUB, REQ, REP) override it.
+    fn has_in(&mut self, pipes: &mut Pipes) -> bool {
+        let ids: Vec<PipeId> = pipes.ids().collect();
+        ids.into_iter().any(|id| pipes.can_read(id))
+    }
+
+    /// Whether a send would succeed now (a poller's "writable"). The
+    /// default says whether any pipe has room.
+    fn has_out(&mut self, pipes: &mut Pipes) -> bool {
+        let ids: Vec<PipeId> = pipes.ids().collect();
+        ids.into_iter().any(|id| pipes.can_write(id))
+    }
 }
 
 /// PAIR: one peer at a time (RFC 31/EXPAIR).

@@ -21,16 +21,16 @@
 //! pipe for each connection, so what it had queued for a peer that left is
 //! dropped with that peer's pipe.
 
-use crate::context::{lock, Binder, ContextInner, Inproc};
+use crate::context::{lock, Binder, ContextInner, Inproc, PendingConnect};
 use crate::engine::{Engine, EngineConfig, EngineExit, EngineObserver};
 use crate::monitor::SocketEvent;
-use crate::pattern::{Pattern, Pipes, Refused};
+use crate::pattern::{Pattern, Peer, PeerSlot, PipeEvent, PipeId, Pipes, Refused};
 use crate::pipe::{pipe_pair, Pipe, PipeEvents};
 use crate::transport::{Listener, Transport};
 use crate::{Endpoint, Error, Msg, Result, SocketOptions};
 use async_executor::Task;
 use async_io::Timer;
-use smolmq_mailbox::{mailbox, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use smolmq_mailbox::{mailbox, Receiver, RecvTimeoutError, Sender};
 use smolmq_zmtp::{HandshakeConfig, PeerInfo, SocketType};
 use std::fmt;
 use std::io;
@@ -40,10 +40,10 @@ use std::time::{Duration, Instant};
 
 /// What I/O threads (and inproc peers) tell a socket.
 pub(crate) enum Command {
-    /// A new pipe to a peer.
-    Attach(Pipe<Msg>),
-    /// A pipe changed state (readable, writable or closed): look again.
-    Activate,
+    /// A new pipe to a peer, and who the peer is.
+    Attach(Pipe<Msg>, Arc<PeerSlot>),
+    /// Pipe (token) changed state: tell the pattern.
+    Activate(usize, PipeEvent),
 }
 
 /// The part of a socket that I/O tasks and peers reach.
@@ -64,8 +64,15 @@ impl SocketShared {
 
     /// Hands the socket a new pipe; `false` if the socket is gone (the
     /// pipe is then dropped, which ends whatever serves its other end).
-    pub(crate) fn attach(&self, pipe: Pipe<Msg>) -> bool {
-        self.commands.send(Command::Attach(pipe)).is_ok()
+    pub(crate) fn attach(&self, pipe: Pipe<Msg>, peer: Arc<PeerSlot>) -> bool {
+        self.commands.send(Command::Attach(pipe, peer)).is_ok()
+    }
+
+    /// Tells the socket that pipe `token`'s peer has (re)identified itself.
+    pub(crate) fn identified(&self, token: usize) {
+        let _ = self
+            .commands
+            .send(Command::Activate(token, PipeEvent::Identified));
     }
 }
 
@@ -73,14 +80,23 @@ impl SocketShared {
 struct Sink(Arc<SocketShared>);
 
 impl PipeEvents for Sink {
-    fn readable(&self, _: usize) {
-        let _ = self.0.commands.send(Command::Activate);
+    fn readable(&self, token: usize) {
+        let _ = self
+            .0
+            .commands
+            .send(Command::Activate(token, PipeEvent::Readable));
     }
-    fn writable(&self, _: usize) {
-        let _ = self.0.commands.send(Command::Activate);
+    fn writable(&self, token: usize) {
+        let _ = self
+            .0
+            .commands
+            .send(Command::Activate(token, PipeEvent::Writable));
     }
-    fn closed(&self, _: usize) {
-        let _ = self.0.commands.send(Command::Activate);
+    fn closed(&self, token: usize) {
+        let _ = self
+            .0
+            .commands
+            .send(Command::Activate(token, PipeEvent::Closed));
     }
 }
 
@@ -297,14 +313,20 @@ impl Socket {
         }
         let transport = self.transport_for(&endpoint)?;
         let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
-        if !self.adopt(ours) {
+        // Who is there is known after the first handshake.
+        let peer = Arc::new(PeerSlot::new(Peer {
+            connected: true,
+            ..Peer::default()
+        }));
+        let Some(id) = self.adopt(ours, peer.clone()) else {
             return Err(refused_peer(self.kind, &endpoint));
-        }
+        };
         let task = self.ctx.io.spawn(connect_loop(
             transport,
             endpoint.clone(),
             theirs,
             self.shared.clone(),
+            (peer, id.index()),
             self.options.clone(),
             self.kind,
         ));
@@ -368,6 +390,16 @@ impl Socket {
         })
     }
 
+    /// How this socket describes itself to an inproc peer.
+    fn inproc_self(&self, connected: bool) -> Peer {
+        Peer {
+            socket_type: Some(self.kind),
+            routing_id: self.options.routing_id.clone().unwrap_or_default(),
+            connected,
+            generation: 1,
+        }
+    }
+
     /// Binds an inproc name; connections that came before are completed.
     fn bind_inproc(&mut self, name: &str, endpoint: Endpoint) -> Result<()> {
         let pending = {
@@ -375,6 +407,7 @@ impl Socket {
             let binder = Inproc::Bound(Binder {
                 shared: self.shared.clone(),
                 hwm: (self.options.rcvhwm, self.options.sndhwm),
+                peer: self.inproc_self(true),
             });
             match registry.insert(name.to_owned(), binder) {
                 Some(Inproc::Bound(b)) => {
@@ -390,9 +423,22 @@ impl Socket {
             }
         };
         self.inproc_names.push(name.to_owned());
-        for pipe in pending {
+        for connect in pending {
+            let compatible = connect
+                .peer
+                .socket_type
+                .is_some_and(|t| self.kind.is_compatible_with(t));
+            if !compatible {
+                // The connector sees its pipe closed.
+                continue;
+            }
+            connect.slot.identify(
+                self.kind,
+                self.options.routing_id.clone().unwrap_or_default(),
+            );
+            connect.connector.identified(connect.token);
             // A refused connector sees its pipe closed.
-            self.adopt(pipe);
+            self.adopt(connect.pipe, Arc::new(PeerSlot::new(connect.peer)));
         }
         self.shared.emit(SocketEvent::Listening {
             endpoint: endpoint.clone(),
@@ -403,61 +449,106 @@ impl Socket {
 
     /// Connects to an inproc name, bound or not yet.
     fn connect_inproc(&mut self, name: &str) -> Result<()> {
+        let kind = self.kind;
+        let refused = || refused_peer(kind, format_args!("inproc://{name}"));
         let mut registry = self.ctx.inproc();
         match registry.get_mut(name) {
             Some(Inproc::Bound(binder)) => {
+                let their = binder.peer.clone();
+                let their_type = their.socket_type.unwrap_or(self.kind);
+                if !self.kind.is_compatible_with(their_type) {
+                    return Err(Error::Incompatible {
+                        ours: self.kind,
+                        peer: their_type,
+                    });
+                }
                 // HWMs add up as in libzmq: our SNDHWM plus their RCVHWM.
                 let (their_rcv, their_snd) = binder.hwm;
                 let out = add_hwm(self.options.sndhwm, their_rcv);
                 let back = add_hwm(their_snd, self.options.rcvhwm);
                 let (ours, theirs) = pipe_pair(out, back);
-                if !binder.shared.attach(theirs) {
+                let us = Arc::new(PeerSlot::new(self.inproc_self(false)));
+                if !binder.shared.attach(theirs, us) {
                     // The binder is gone but not unregistered yet.
                     return Err(Error::Closed);
                 }
                 drop(registry);
-                if !self.adopt(ours) {
-                    return Err(refused_peer(self.kind, format_args!("inproc://{name}")));
+                if self.adopt(ours, Arc::new(PeerSlot::new(their))).is_none() {
+                    return Err(refused());
                 }
             }
-            Some(Inproc::Pending(pipes)) => {
+            _ => {
                 let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
-                pipes.push(theirs);
+                // The binder, when it comes, tells us who it is.
+                let slot = Arc::new(PeerSlot::new(Peer {
+                    connected: true,
+                    ..Peer::default()
+                }));
+                let pending = PendingConnect {
+                    pipe: theirs,
+                    peer: self.inproc_self(false),
+                    slot: slot.clone(),
+                    connector: self.shared.clone(),
+                    token: 0,
+                };
                 drop(registry);
-                if !self.adopt(ours) {
-                    return Err(refused_peer(self.kind, format_args!("inproc://{name}")));
-                }
-            }
-            None => {
-                let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
-                registry.insert(name.to_owned(), Inproc::Pending(vec![theirs]));
-                drop(registry);
-                if !self.adopt(ours) {
-                    return Err(refused_peer(self.kind, format_args!("inproc://{name}")));
+                let Some(id) = self.adopt(ours, slot) else {
+                    return Err(refused());
+                };
+                let pending = PendingConnect {
+                    token: id.index(),
+                    ..pending
+                };
+                let mut registry = self.ctx.inproc();
+                match registry.get_mut(name) {
+                    Some(Inproc::Pending(pipes)) => pipes.push(pending),
+                    None => {
+                        registry.insert(name.to_owned(), Inproc::Pending(vec![pending]));
+                    }
+                    Some(Inproc::Bound(_)) => {
+                        // Bound in the meantime: complete it here.
+                        drop(registry);
+                        self.pipes_remove_now(id);
+                        return self.connect_inproc(name);
+                    }
                 }
             }
         }
         Ok(())
     }
 
-    /// Offers a pipe to a new peer to the pattern; `false` if it refused
+    /// Removes pipe `id` at once and tells the pattern.
+    fn pipes_remove_now(&mut self, id: PipeId) {
+        if self.pipes.remove(id).is_some() {
+            self.pattern.detach(id);
+        }
+    }
+
+    /// Offers a pipe to a new peer to the pattern; `None` if it refused
     /// (the pipe is dropped, which closes the peer's side).
-    fn adopt(&mut self, pipe: Pipe<Msg>) -> bool {
-        let id = self.pipes.insert(pipe);
+    fn adopt(&mut self, pipe: Pipe<Msg>, peer: Arc<PeerSlot>) -> Option<PipeId> {
+        let id = self.pipes.insert(pipe, peer);
+        // The sink first: a pattern that reads the pipe in `attach` and
+        // finds it empty must be woken when messages come.
+        if let Some(pipe) = self.pipes.get(id) {
+            pipe.attach(Arc::new(Sink(self.shared.clone())), id.index());
+        }
         let accepted = self.pattern.attach(&mut self.pipes, id);
-        if accepted {
-            if let Some(pipe) = self.pipes.get(id) {
-                pipe.attach(Arc::new(Sink(self.shared.clone())), id.index());
+        if !accepted {
+            if let Some(pipe) = self.pipes.remove(id) {
+                pipe.detach();
             }
-        } else {
-            self.pipes.remove(id);
         }
         self.reap();
-        accepted
+        accepted.then_some(id)
     }
 
     /// Removes the pipes found ended and tells the pattern.
+    #[inline]
     fn reap(&mut self) {
+        if !self.pipes.has_ended() {
+            return;
+        }
         for id in self.pipes.take_ended() {
             if self.pipes.remove(id).is_some() {
                 self.pattern.detach(id);
@@ -467,15 +558,60 @@ impl Socket {
 
     /// Handles everything in the mailbox.
     fn process_commands(&mut self) {
-        loop {
-            match self.commands.try_recv() {
-                Ok(Command::Attach(pipe)) => {
-                    self.adopt(pipe);
-                }
-                Ok(Command::Activate) => {}
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
+        while let Ok(cmd) = self.commands.try_recv() {
+            self.handle(cmd);
         }
+    }
+
+    /// Handles what is in the mailbox, if anything: one atomic look when
+    /// it is empty. New peers and pipe events reach the pattern this way
+    /// even while messages flow (a PUB that never blocks still sees new
+    /// subscribers).
+    #[inline]
+    fn poll_commands(&mut self) {
+        if !self.commands.is_empty() {
+            self.process_commands();
+        }
+    }
+
+    /// Runs `f` on the socket's pattern if it is a `P`: how pattern crates
+    /// offer their options (ROUTER_MANDATORY, subscriptions, ...). `None`
+    /// if the pattern is of another type.
+    ///
+    /// The mailbox is handled first, so `f` sees every peer that arrived.
+    pub fn with_pattern<P: Pattern, R>(
+        &mut self,
+        f: impl FnOnce(&mut P, &mut Pipes) -> R,
+    ) -> Option<R> {
+        self.process_commands();
+        let pattern: &mut dyn std::any::Any = &mut *self.pattern;
+        let pattern = pattern.downcast_mut::<P>()?;
+        let result = f(pattern, &mut self.pipes);
+        self.reap();
+        Some(result)
+    }
+
+    /// Whether a receive would succeed now (a poller's POLLIN).
+    pub fn has_in(&mut self) -> bool {
+        self.process_commands();
+        let has = self.pattern.has_in(&mut self.pipes);
+        self.reap();
+        has
+    }
+
+    /// Whether a send would succeed now (a poller's POLLOUT).
+    pub fn has_out(&mut self) -> bool {
+        self.process_commands();
+        let has = self.pattern.has_out(&mut self.pipes);
+        self.reap();
+        has
+    }
+
+    /// The number of peers attached now.
+    pub fn peer_count(&mut self) -> usize {
+        self.process_commands();
+        self.reap();
+        self.pipes.len()
     }
 
     /// Sends `msg` if it can be sent now.
@@ -484,9 +620,9 @@ impl Socket {
     /// PAIR before anyone connects) or the peer's pipe is at SNDHWM; the
     /// message is handed back in the error.
     pub fn try_send(&mut self, msg: Msg) -> std::result::Result<(), SendError> {
-        // The mailbox is read only when the pattern cannot go on without
-        // it: while messages flow, new peers can wait and wake-ups are moot,
-        // and a look at the mailbox per message cost several percent.
+        // One atomic look at the mailbox per call; it is read in full only
+        // when it holds something, or when the pattern cannot go on.
+        self.poll_commands();
         let sent = match self.pattern.send(&mut self.pipes, msg) {
             Err(Refused {
                 error: Error::WouldBlock,
@@ -503,7 +639,8 @@ impl Socket {
 
     /// Receives a message if one is waiting; [`Error::WouldBlock`] if not.
     pub fn try_recv(&mut self) -> Result<Msg> {
-        // As in `try_send`: the mailbox only when the pattern is stuck.
+        // As in `try_send`.
+        self.poll_commands();
         let received = match self.pattern.recv(&mut self.pipes) {
             Err(Error::WouldBlock) => {
                 self.process_commands();
@@ -596,10 +733,18 @@ impl Socket {
     /// Handles one command.
     fn handle(&mut self, cmd: Command) {
         match cmd {
-            Command::Attach(pipe) => {
-                self.adopt(pipe);
+            Command::Attach(pipe, peer) => {
+                self.adopt(pipe, peer);
             }
-            Command::Activate => {}
+            Command::Activate(token, event) => {
+                // Tokens are slot indices; an event for a pipe removed since
+                // is dropped (one for a slot reused since is a harmless hint).
+                let id = PipeId::from_index(token);
+                if self.pipes.contains(id) {
+                    self.pattern.activated(&mut self.pipes, id, event);
+                    self.reap();
+                }
+            }
         }
     }
 
@@ -712,6 +857,9 @@ struct Observer {
     /// Bound side: the socket's end of the pipe, handed over after the
     /// handshake (so a peer that fails it never occupies the socket).
     pipe: Option<Pipe<Msg>>,
+    /// Connecting side: where the peer's description goes, and the pipe's
+    /// token, to tell the socket about it.
+    identify: Option<(Arc<PeerSlot>, usize)>,
 }
 
 impl EngineObserver for Observer {
@@ -721,8 +869,18 @@ impl EngineObserver for Observer {
             peer_type: peer.socket_type,
         });
         if let Some(pipe) = self.pipe.take() {
+            let slot = Arc::new(PeerSlot::new(Peer {
+                socket_type: Some(peer.socket_type),
+                routing_id: peer.identity.clone(),
+                connected: false,
+                generation: 1,
+            }));
             // If the socket is gone, the pipe drops and the engine ends.
-            let _ = self.shared.attach(pipe);
+            let _ = self.shared.attach(pipe, slot);
+        }
+        if let Some((slot, token)) = &self.identify {
+            slot.identify(peer.socket_type, peer.identity.clone());
+            self.shared.identified(*token);
         }
     }
 }
@@ -782,6 +940,7 @@ async fn accept_loop(
             shared: shared.clone(),
             endpoint: endpoint.clone(),
             pipe: Some(ours),
+            identify: None,
         };
         let config = engine_config(&options, kind);
         let shared = shared.clone();
@@ -811,6 +970,7 @@ async fn connect_loop(
     endpoint: Endpoint,
     mut pipe: Pipe<Msg>,
     shared: Arc<SocketShared>,
+    identify: (Arc<PeerSlot>, usize),
     options: SocketOptions,
     kind: SocketType,
 ) {
@@ -831,6 +991,7 @@ async fn connect_loop(
                     shared: shared.clone(),
                     endpoint: endpoint.clone(),
                     pipe: None,
+                    identify: Some(identify.clone()),
                 };
                 let config = engine_config(&options, kind);
                 let exit = match Engine::with_observer(conn.stream, &mut pipe, config, observer) {

@@ -2,7 +2,7 @@
 //! robin out, fair queueing in, peers attached and detached.
 #![cfg(not(loom))]
 
-use smolmq_core::pattern::{Pattern, PipeId, Pipes, Refused};
+use smolmq_core::pattern::{Pair, Pattern, PipeId, Pipes, Refused};
 use smolmq_core::{Context, Error, Msg, SocketOptions};
 use smolmq_zmtp::SocketType;
 use std::sync::{Arc, Mutex};
@@ -70,7 +70,8 @@ fn a_custom_pattern_routes_over_several_peers() {
     hub.bind("inproc://hub").unwrap();
     let mut peers: Vec<_> = (0..3)
         .map(|_| {
-            let mut p = ctx.socket(SocketType::Pair).unwrap();
+            // DEALER to DEALER: compatible types (RFC 37), one peer each.
+            let mut p = ctx.socket_with(SocketType::Dealer, Box::new(Pair::default()));
             p.set_options(timeouts()).unwrap();
             p.connect("inproc://hub").unwrap();
             p
