@@ -38,6 +38,8 @@
 //!   pipe: batched vectored writes, zero-copy reads, heartbeats.
 //! * [`io_thread`]: the threads running engines on the async-io reactor.
 //! * [`Context`], [`Socket`], [`pattern`], [`monitor`]: the socket layer.
+//! * [`poller`]: waiting on many sockets at once; [`proxy`]: libzmq's
+//!   `zmq_proxy` and `zmq_proxy_steerable`.
 //! * [`Endpoint`], [`SocketOptions`], [`Error`]: endpoints parsed with
 //!   precise errors, options with libzmq 4.3's defaults, and what
 //!   operations fail with.
@@ -63,6 +65,10 @@ mod msg;
 mod options;
 pub mod pattern;
 pub mod pipe;
+#[cfg(not(loom))]
+pub mod poller;
+#[cfg(not(loom))]
+pub mod proxy;
 #[cfg(not(loom))]
 mod socket;
 mod sync;

@@ -13,9 +13,12 @@
 //! # What a pattern is told
 //!
 //! * [`Pattern::attach`]: a new peer. Its [`Peer`] (socket type, routing
-//!   id, whether we connected to it) is in [`Pipes::peer`]; for a pipe made
-//!   by `connect` the socket type is known only once the first handshake is
-//!   done, which [`PipeEvent::Identified`] announces.
+//!   id, whether we connected to it) is in [`Pipes::peer`]. A pipe made by
+//!   `connect` over tcp or ipc is attached before any connection exists:
+//!   its peer is known once the first handshake is done, which
+//!   [`PipeEvent::Identified`] announces (and again after every
+//!   reconnection). Over inproc a bound peer is known at attach; one that
+//!   binds later is announced with [`PipeEvent::Identified`].
 //! * [`Pattern::activated`]: a pipe changed state. Events are hints sent on
 //!   transitions only (a pipe read until empty becomes readable again, a
 //!   pipe refused at its HWM becomes writable again), so a pattern that

@@ -31,9 +31,11 @@ use crate::{Endpoint, Error, Msg, Result, SocketOptions};
 use async_executor::Task;
 use async_io::Timer;
 use smolmq_mailbox::{mailbox, Receiver, RecvTimeoutError, Sender};
+use smolmq_signaler::Signaler;
 use smolmq_zmtp::{HandshakeConfig, PeerInfo, SocketType};
 use std::fmt;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -52,6 +54,11 @@ pub(crate) struct SocketShared {
     commands: Sender<Command>,
     /// Where monitor events go, if anyone listens.
     monitor: Mutex<Option<Sender<SocketEvent>>>,
+    /// A poller waiting on this socket (and others), woken with every
+    /// command; `watched` says whether there is one without the lock.
+    watch: Mutex<Option<Arc<Signaler>>>,
+    /// Whether `watch` is set.
+    watched: AtomicBool,
 }
 
 impl SocketShared {
@@ -65,14 +72,32 @@ impl SocketShared {
     /// Hands the socket a new pipe; `false` if the socket is gone (the
     /// pipe is then dropped, which ends whatever serves its other end).
     pub(crate) fn attach(&self, pipe: Pipe<Msg>, peer: Arc<PeerSlot>) -> bool {
-        self.commands.send(Command::Attach(pipe, peer)).is_ok()
+        self.command(Command::Attach(pipe, peer))
     }
 
     /// Tells the socket that pipe `token`'s peer has (re)identified itself.
     pub(crate) fn identified(&self, token: usize) {
-        let _ = self
-            .commands
-            .send(Command::Activate(token, PipeEvent::Identified));
+        self.command(Command::Activate(token, PipeEvent::Identified));
+    }
+
+    /// Sends the socket a command and wakes a poller watching it; `false`
+    /// if the socket is gone.
+    fn command(&self, cmd: Command) -> bool {
+        let sent = self.commands.send(cmd).is_ok();
+        if self.watched.load(Ordering::Acquire) {
+            if let Some(signal) = lock(&self.watch).as_ref() {
+                signal.signal();
+            }
+        }
+        sent
+    }
+
+    /// Makes `signal` (or nobody) the poller woken by this socket's
+    /// commands.
+    pub(crate) fn set_watch(&self, signal: Option<Arc<Signaler>>) {
+        let mut watch = lock(&self.watch);
+        self.watched.store(signal.is_some(), Ordering::Release);
+        *watch = signal;
     }
 }
 
@@ -81,22 +106,15 @@ struct Sink(Arc<SocketShared>);
 
 impl PipeEvents for Sink {
     fn readable(&self, token: usize) {
-        let _ = self
-            .0
-            .commands
-            .send(Command::Activate(token, PipeEvent::Readable));
+        self.0
+            .command(Command::Activate(token, PipeEvent::Readable));
     }
     fn writable(&self, token: usize) {
-        let _ = self
-            .0
-            .commands
-            .send(Command::Activate(token, PipeEvent::Writable));
+        self.0
+            .command(Command::Activate(token, PipeEvent::Writable));
     }
     fn closed(&self, token: usize) {
-        let _ = self
-            .0
-            .commands
-            .send(Command::Activate(token, PipeEvent::Closed));
+        self.0.command(Command::Activate(token, PipeEvent::Closed));
     }
 }
 
@@ -224,6 +242,8 @@ impl Socket {
             shared: Arc::new(SocketShared {
                 commands: tx,
                 monitor: Mutex::new(None),
+                watch: Mutex::new(None),
+                watched: AtomicBool::new(false),
             }),
             commands: rx,
             pipes: Pipes::default(),
@@ -589,6 +609,11 @@ impl Socket {
         let result = f(pattern, &mut self.pipes);
         self.reap();
         Some(result)
+    }
+
+    /// The handle a poller registers with.
+    pub(crate) fn shared(&self) -> &SocketShared {
+        &self.shared
     }
 
     /// Whether a receive would succeed now (a poller's POLLIN).
