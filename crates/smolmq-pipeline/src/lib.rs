@@ -49,7 +49,9 @@
 //!   [`Error::Unsupported`](smolmq_core::Error::Unsupported).
 //! * **PULL** ([`Pull`]) takes one message from each peer that has messages
 //!   in turn; a peer read empty leaves the turn until more arrive. A peer
-//!   that left is read to the end, then dropped. Sending fails with
+//!   that left is read to the end, then dropped (a PULL notices when it
+//!   reads that peer's pipe empty: a receive that would block, or
+//!   `has_in`, reads every ready pipe). Sending fails with
 //!   [`Error::Unsupported`](smolmq_core::Error::Unsupported).
 //! * Messages are whole: a multipart message goes to one peer and is
 //!   delivered all at once or not at all.
@@ -68,7 +70,7 @@
 //! looks at the pipe under the cursor, moves the cursor on, and is done; a
 //! pipe that refuses is swapped out of the ready part in O(1) and swapped
 //! back when its event arrives. No allocation, no scan of the pipes, no lock
-//! per message.
+//! per message. The crate's README has the details.
 //!
 //! # Differences from libzmq
 //!
@@ -104,3 +106,8 @@ pub fn push_socket(ctx: &Context) -> Socket {
 pub fn pull_socket(ctx: &Context) -> Socket {
     ctx.socket_with(SocketType::Pull, Box::new(Pull::new()))
 }
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

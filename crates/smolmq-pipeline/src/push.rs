@@ -72,8 +72,11 @@ impl Pattern for Push {
                 // A PULL sends nothing; whatever a stray peer sent is
                 // dropped so the pipe can end now (reading it empty with
                 // the peer gone records it ended) instead of at the next
-                // send.
-                while pipes.recv(id).is_some() {}
+                // send. With the peer gone nothing more arrives, so this
+                // ends.
+                if pipes.get(id).is_some_and(|p| p.is_peer_gone()) {
+                    while pipes.recv(id).is_some() {}
+                }
                 // If it has ended, it is detached right after this; if the
                 // event was a stale hint, the pipe is tried at its turn.
                 self.out.activate(id);
