@@ -183,7 +183,6 @@ fn a_dealer_blocks_at_the_hwm_and_loses_nothing() {
         };
         o.sndtimeo = Some(TIMEOUT);
         d.set_options(o).unwrap();
-        eprintln!("{t:?}: {sent} messages before the DEALER blocked");
         assert!(
             refused.error().is_would_block(),
             "{t:?}: {}",
