@@ -83,6 +83,9 @@
 //!   (`connect` fails).
 //! * REQ_RELAXED: a send that would block leaves the pending request
 //!   pending (libzmq forgets it, so a receive then fails with EFSM).
+//! * A malformed reply reaching a REQ (no delimiter, a wrong request id)
+//!   is dropped; libzmq's REQ session also drops the tcp / ipc connection
+//!   it came on (and reconnects).
 //! * `has_in` is exact for every type: ROUTER, REQ and REP take the next
 //!   deliverable message ahead (dropping what they would drop anyway) and
 //!   hand it to the next receive. libzmq's REQ reports POLLIN for a reply
@@ -260,3 +263,8 @@ fn _assert_send() {
     pattern::<Req>();
     pattern::<Rep>();
 }
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -413,3 +413,58 @@ fn options_on_the_wrong_socket_type_fail() {
     let mut r = socket(&ctx, router, |_| {});
     assert!(smolmq_reqrep::set_req_relaxed(&mut r, true).is_err());
 }
+
+#[test]
+fn a_connecting_router_learns_ids_when_the_peer_binds_late() {
+    // Connect before bind: inproc (pending name) and ipc (a path known in
+    // advance; the ROUTER retries until it is there).
+    for t in [Transport::Inproc, Transport::Ipc] {
+        let ctx = context();
+        let endpoint = endpoint(t, "rlate");
+        let mut r = socket(&ctx, router, |_| {});
+        set_router_mandatory(&mut r, true).unwrap();
+        r.connect(&endpoint).unwrap();
+        // Not addressable before the handshake.
+        assert!(ids(&mut r).is_empty(), "{t:?}");
+        let e = r.try_send(msg(&[b"late", b"too early"])).unwrap_err();
+        assert!(matches!(e.error(), Error::Unroutable), "{t:?}");
+        let mut d = socket_id(&ctx, dealer, "late");
+        d.bind(&endpoint).unwrap();
+        wait_until(&mut r, "the late peer's id", |r| {
+            ids(r) == [b"late".to_vec()]
+        });
+        send(&mut r, msg(&[b"late", b"hello"]));
+        assert_eq!(recv(&mut d), strs(&["hello"]), "{t:?}");
+        send(&mut d, Msg::from("back"));
+        assert_eq!(recv(&mut r), strs(&["late", "back"]), "{t:?}");
+    }
+}
+
+#[test]
+fn a_reconnected_peer_is_known_by_its_new_id() {
+    for t in [Transport::Ipc, Transport::Tcp] {
+        let ctx = context();
+        let mut first = socket_id(&ctx, dealer, "first");
+        let endpoint = bind(&mut first, t, "rrekey");
+        let mut r = socket(&ctx, router, |_| {});
+        r.connect(&endpoint).unwrap();
+        wait_until(&mut r, "the first peer", |r| ids(r) == [b"first".to_vec()]);
+        send(&mut r, msg(&[b"first", b"one"]));
+        assert_eq!(recv(&mut first), strs(&["one"]), "{t:?}");
+        // Another peer takes the address; the ROUTER's pipe reconnects to it.
+        drop(first);
+        let mut second = socket_id(&ctx, dealer, "second");
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        while let Err(e) = second.bind(&endpoint) {
+            assert!(std::time::Instant::now() < deadline, "{t:?}: rebind: {e}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        wait_until(&mut r, "the second peer", |r| {
+            ids(r) == [b"second".to_vec()]
+        });
+        send(&mut r, msg(&[b"second", b"two"]));
+        assert_eq!(recv(&mut second), strs(&["two"]), "{t:?}");
+        send(&mut second, Msg::from("from second"));
+        assert_eq!(recv(&mut r), strs(&["second", "from second"]), "{t:?}");
+    }
+}
