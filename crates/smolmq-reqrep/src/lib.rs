@@ -60,17 +60,21 @@
 //! When a peer announces an id already in use: with ROUTER_HANDOVER it
 //! takes the id over and the old peer's pipe is closed; without it, as in
 //! libzmq, the newcomer is ignored: it stays connected, but nothing can
-//! be sent to it and what it sends is dropped.
+//! be sent to it and what it sends is dropped, until the peer holding the
+//! id leaves: then the newcomer gets the id.
 //!
 //! # Differences from libzmq
 //!
 //! * Messages are whole: a multipart message is one `Msg`, so there is no
 //!   SNDMORE / RCVMORE state, and atomicity is by construction (libzmq's
 //!   `lb` drop mode and rollbacks have no equivalent).
-//! * A peer ignored for announcing a routing id already in use stays
-//!   ignored; libzmq takes each later message of such a peer as a new
-//!   routing id candidate (an artifact of its identity messages), which
-//!   can make the peer addressable under an id taken from its data.
+//! * A peer ignored for announcing a routing id already in use gets that
+//!   id once its holder leaves (so a peer that reconnects before the
+//!   ROUTER noticed its old connection drop is not lost). libzmq never
+//!   gives it the id, and instead takes each later message of such a peer
+//!   as a new routing id candidate (an artifact of its identity
+//!   messages), which can make the peer addressable under an id taken
+//!   from its data.
 //! * A connecting pipe that reconnects and announces a *different* routing
 //!   id is re-keyed to it (subject to the duplicate rules above); libzmq
 //!   keeps the first id for the life of the pipe. An empty announcement

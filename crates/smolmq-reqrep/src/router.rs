@@ -8,8 +8,10 @@ use smolmq_core::{Error, Msg};
 use std::collections::HashMap;
 
 /// What a ROUTER knows about one pipe.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Peer {
+    /// The pipe.
+    pipe: PipeId,
     /// The routing id the pipe goes by; `None` while unknown (a connecting
     /// pipe before its handshake) or when the peer is ignored (an id
     /// already in use, without ROUTER_HANDOVER).
@@ -19,6 +21,9 @@ struct Peer {
     /// The id was given by CONNECT_ROUTING_ID: it stays, whatever the peer
     /// announces.
     fixed: bool,
+    /// The id this peer announced and did not get because another peer
+    /// has it (no ROUTER_HANDOVER); it gets it when that peer leaves.
+    wants: Option<Bytes>,
 }
 
 /// The ROUTER pattern (RFC 28): every peer has a routing id, a received
@@ -54,6 +59,8 @@ pub struct Router {
     next_id: u32,
     /// A message taken by `has_in`, delivered by the next `recv`.
     prefetched: Option<Msg>,
+    /// How many peers wait for an id in use (`Peer::wants`).
+    waiting: usize,
     /// ROUTER_MANDATORY.
     mandatory: bool,
     /// ROUTER_HANDOVER.
@@ -73,6 +80,7 @@ impl Default for Router {
             // As libzmq, the counter starts at a random value.
             next_id: crate::random_u32(),
             prefetched: None,
+            waiting: 0,
             mandatory: false,
             handover: false,
             probe_router: false,
@@ -205,7 +213,11 @@ impl Router {
         if peer.fixed || info.generation == 0 {
             return;
         }
+        let was_waiting = peer.wants.take().is_some();
         let current = peer.routing_id.clone();
+        if was_waiting {
+            self.waiting -= 1;
+        }
         let announced = info.routing_id;
         if announced.is_empty() {
             // No id announced: keep the one we gave, or make one up.
@@ -222,7 +234,12 @@ impl Router {
             Some(other) if other != id => {
                 if !self.handover {
                     // As libzmq: a peer announcing an id in use is ignored
-                    // (a reconnected one keeps the id it had).
+                    // (a reconnected one keeps the id it had), here until
+                    // the id is free again.
+                    if let Some(peer) = self.peer_mut(id) {
+                        peer.wants = Some(announced);
+                        self.waiting += 1;
+                    }
                     return;
                 }
                 // Handover: the old pipe loses the id and is closed.
@@ -281,8 +298,11 @@ impl Pattern for Router {
             return false;
         };
         let mut peer = Peer {
+            pipe: id,
+            routing_id: None,
             generation: info.generation,
-            ..Peer::default()
+            fixed: false,
+            wants: None,
         };
         let mut fixed = None;
         if info.connected {
@@ -315,10 +335,32 @@ impl Pattern for Router {
 
     fn detach(&mut self, id: PipeId) {
         self.fq.detach(id);
-        let peer = self.peers.get_mut(id.index()).and_then(Option::take);
-        if let Some(rid) = peer.and_then(|p| p.routing_id) {
-            if self.by_id.get(&rid) == Some(&id) {
-                self.by_id.remove(&rid);
+        let Some(peer) = self.peers.get_mut(id.index()).and_then(Option::take) else {
+            return;
+        };
+        if peer.wants.is_some() {
+            self.waiting -= 1;
+        }
+        let Some(rid) = peer.routing_id else {
+            return;
+        };
+        if self.by_id.get(&rid) != Some(&id) {
+            return;
+        }
+        self.by_id.remove(&rid);
+        if self.waiting > 0 {
+            // A peer ignored for announcing this id gets it now.
+            let heir = self
+                .peers
+                .iter()
+                .flatten()
+                .find_map(|p| (p.wants.as_ref() == Some(&rid)).then_some(p.pipe));
+            if let Some(heir) = heir {
+                if let Some(p) = self.peer_mut(heir) {
+                    p.wants = None;
+                }
+                self.waiting -= 1;
+                self.assign(heir, rid);
             }
         }
     }

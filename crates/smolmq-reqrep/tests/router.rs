@@ -243,6 +243,14 @@ fn without_handover_a_duplicate_id_is_ignored() {
         assert_eq!(recv(&mut d1), strs(&["to X"]), "{t:?}");
         assert!(matches!(d2.try_recv(), Err(Error::WouldBlock)), "{t:?}");
         assert!(!r.has_in(), "{t:?}: the ignored peer's message is dropped");
+        // Once d1 leaves, the waiting d2 gets the id.
+        drop(d1);
+        wait_peers(&mut r, 1);
+        assert_eq!(ids(&mut r), [b"X".to_vec()], "{t:?}");
+        send(&mut r, msg(&[b"X", b"to the new X"]));
+        assert_eq!(recv(&mut d2), strs(&["to the new X"]), "{t:?}");
+        send(&mut d2, Msg::from("d2 heard"));
+        assert_eq!(recv(&mut r), strs(&["X", "d2 heard"]), "{t:?}");
     }
 }
 
