@@ -1,0 +1,422 @@
+//! ROUTER: messages addressed by routing id.
+
+use crate::FairQueue;
+use bytes::Bytes;
+use smolmq_core::pattern::{Pattern, PipeEvent, PipeId, Pipes, Refused};
+use smolmq_core::pipe::WriteError;
+use smolmq_core::{Error, Msg};
+use std::collections::HashMap;
+
+/// What a ROUTER knows about one pipe.
+#[derive(Debug)]
+struct Peer {
+    /// The pipe.
+    pipe: PipeId,
+    /// The routing id the pipe goes by; `None` while unknown (a connecting
+    /// pipe before its handshake) or when the peer is ignored (an id
+    /// already in use, without ROUTER_HANDOVER).
+    routing_id: Option<Bytes>,
+    /// The peer generation (handshake count) `routing_id` was decided for.
+    generation: u64,
+    /// The id was given by CONNECT_ROUTING_ID: it stays, whatever the peer
+    /// announces.
+    fixed: bool,
+    /// The id this peer announced and did not get because another peer
+    /// has it (no ROUTER_HANDOVER); it gets it when that peer leaves.
+    wants: Option<Bytes>,
+}
+
+/// The ROUTER pattern (RFC 28): every peer has a routing id, a received
+/// message is prefixed with the id of the peer it came from, and a message
+/// sent goes to the peer its first frame names.
+///
+/// A peer's routing id is the one it announced (its ROUTING_ID option),
+/// else a generated 5-byte id (a zero byte and a 32-bit counter, as
+/// libzmq), or, for the pipe of the next `connect`, the id set with
+/// CONNECT_ROUTING_ID. A pipe made by `connect` over tcp or ipc learns its
+/// peer's id at the end of the handshake ([`PipeEvent::Identified`]); until
+/// then it cannot be addressed.
+///
+/// Sending: the first frame is taken off and names the peer; the rest goes
+/// to that peer, whole. A message of one frame (an id and nothing else) is
+/// dropped, as libzmq does. An unknown id, or a peer whose pipe is full, is
+/// silently dropped (`send` returns `Ok`) unless ROUTER_MANDATORY is set:
+/// then an unknown (or gone) id fails with [`Error::Unroutable`] and a
+/// full pipe makes the send wait (`Error::WouldBlock` for `try_send`).
+///
+/// Options: ROUTER_MANDATORY, ROUTER_HANDOVER, PROBE_ROUTER and
+/// CONNECT_ROUTING_ID, through the functions at the [crate root](crate) or
+/// the setters here (before the socket is made).
+#[derive(Debug)]
+pub struct Router {
+    /// In.
+    fq: FairQueue,
+    /// Per pipe, by slot index.
+    peers: Vec<Option<Peer>>,
+    /// Routing id to pipe, for the pipes that have one.
+    by_id: HashMap<Bytes, PipeId>,
+    /// The counter of generated ids.
+    next_id: u32,
+    /// A message taken by `has_in`, delivered by the next `recv`.
+    prefetched: Option<Msg>,
+    /// How many peers wait for an id in use (`Peer::wants`).
+    waiting: usize,
+    /// ROUTER_MANDATORY.
+    mandatory: bool,
+    /// ROUTER_HANDOVER.
+    handover: bool,
+    /// PROBE_ROUTER.
+    probe_router: bool,
+    /// CONNECT_ROUTING_ID, for the next pipe made by `connect`.
+    connect_routing_id: Option<Bytes>,
+}
+
+impl Default for Router {
+    fn default() -> Router {
+        Router {
+            fq: FairQueue::default(),
+            peers: Vec::new(),
+            by_id: HashMap::new(),
+            // As libzmq, the counter starts at a random value.
+            next_id: crate::random_u32(),
+            prefetched: None,
+            waiting: 0,
+            mandatory: false,
+            handover: false,
+            probe_router: false,
+            connect_routing_id: None,
+        }
+    }
+}
+
+impl Router {
+    /// A ROUTER pattern with default options.
+    pub fn new() -> Router {
+        Router::default()
+    }
+
+    /// Sets ROUTER_MANDATORY: report unroutable messages
+    /// ([`Error::Unroutable`]) and wait at a full pipe, instead of dropping.
+    pub fn set_mandatory(&mut self, on: bool) {
+        self.mandatory = on;
+    }
+
+    /// Whether ROUTER_MANDATORY is set.
+    pub fn mandatory(&self) -> bool {
+        self.mandatory
+    }
+
+    /// Sets ROUTER_HANDOVER: a new peer announcing a routing id already in
+    /// use takes it over, and the old peer's pipe is closed.
+    pub fn set_handover(&mut self, on: bool) {
+        self.handover = on;
+    }
+
+    /// Whether ROUTER_HANDOVER is set.
+    pub fn handover(&self) -> bool {
+        self.handover
+    }
+
+    /// Sets PROBE_ROUTER: peers attached from now on are sent an empty
+    /// message first.
+    pub fn set_probe_router(&mut self, on: bool) {
+        self.probe_router = on;
+    }
+
+    /// Whether PROBE_ROUTER is set.
+    pub fn probe_router(&self) -> bool {
+        self.probe_router
+    }
+
+    /// Sets CONNECT_ROUTING_ID: the routing id the next pipe made by
+    /// `connect` goes by, whatever its peer announces. Used once.
+    ///
+    /// Fails if `id` is empty or already names a peer.
+    pub fn set_connect_routing_id(&mut self, id: Bytes) -> Result<(), Error> {
+        if id.is_empty() {
+            return Err(Error::Unsupported(
+                "CONNECT_ROUTING_ID cannot be empty".to_owned(),
+            ));
+        }
+        if self.by_id.contains_key(&id) {
+            return Err(Error::Unsupported(format!(
+                "CONNECT_ROUTING_ID {id:?} already names a peer of this ROUTER"
+            )));
+        }
+        self.connect_routing_id = Some(id);
+        Ok(())
+    }
+
+    /// The routing ids of the peers that can be addressed now, in pipe
+    /// order.
+    pub fn routing_ids(&self) -> Vec<Bytes> {
+        self.peers
+            .iter()
+            .filter_map(|p| p.as_ref().and_then(|p| p.routing_id.clone()))
+            .collect()
+    }
+
+    /// The pipe routing id `id` names, if any.
+    pub fn pipe_of(&self, id: &[u8]) -> Option<PipeId> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The state of pipe `id`.
+    fn peer_mut(&mut self, id: PipeId) -> Option<&mut Peer> {
+        self.peers.get_mut(id.index()).and_then(Option::as_mut)
+    }
+
+    /// A fresh generated routing id: a zero byte and the counter, big
+    /// endian (as libzmq), skipping any in use.
+    fn generate_id(&mut self) -> Bytes {
+        loop {
+            let n = self.next_id;
+            self.next_id = self.next_id.wrapping_add(1);
+            let mut id = [0u8; 5];
+            id[1..].copy_from_slice(&n.to_be_bytes());
+            let id = Bytes::copy_from_slice(&id);
+            if !self.by_id.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Gives pipe `id` routing id `rid` (dropping the one it had).
+    fn assign(&mut self, id: PipeId, rid: Bytes) {
+        let Some(peer) = self.peer_mut(id) else {
+            return;
+        };
+        let old = peer.routing_id.replace(rid.clone());
+        if let Some(old) = old {
+            if self.by_id.get(&old) == Some(&id) {
+                self.by_id.remove(&old);
+            }
+        }
+        self.by_id.insert(rid, id);
+    }
+
+    /// Decides pipe `id`'s routing id from its peer's description, after
+    /// a (re)handshake. See the crate docs for the rules.
+    fn identify(&mut self, pipes: &mut Pipes, id: PipeId) {
+        if let Some(info) = pipes.peer(id) {
+            self.identify_as(pipes, id, info);
+        }
+    }
+
+    /// As [`identify`](Router::identify), with the peer's description at
+    /// hand.
+    fn identify_as(&mut self, pipes: &mut Pipes, id: PipeId, info: smolmq_core::pattern::Peer) {
+        let Some(peer) = self.peer_mut(id) else {
+            return;
+        };
+        peer.generation = info.generation;
+        if peer.fixed || info.generation == 0 {
+            return;
+        }
+        let was_waiting = peer.wants.take().is_some();
+        let current = peer.routing_id.clone();
+        if was_waiting {
+            self.waiting -= 1;
+        }
+        let announced = info.routing_id;
+        if announced.is_empty() {
+            // No id announced: keep the one we gave, or make one up.
+            if current.is_none() {
+                let rid = self.generate_id();
+                self.assign(id, rid);
+            }
+            return;
+        }
+        if current.as_ref() == Some(&announced) {
+            return;
+        }
+        match self.by_id.get(&announced).copied() {
+            Some(other) if other != id => {
+                if !self.handover {
+                    // As libzmq: a peer announcing an id in use is ignored
+                    // (a reconnected one keeps the id it had), here until
+                    // the id is free again.
+                    if let Some(peer) = self.peer_mut(id) {
+                        peer.wants = Some(announced);
+                        self.waiting += 1;
+                    }
+                    return;
+                }
+                // Handover: the old pipe loses the id and is closed.
+                self.by_id.remove(&announced);
+                if let Some(old) = self.peer_mut(other) {
+                    old.routing_id = None;
+                }
+                self.fq.detach(other);
+                pipes.close(other);
+                self.assign(id, announced);
+            }
+            _ => self.assign(id, announced),
+        }
+    }
+
+    /// Looks again at pipe `id`'s peer if it has handshaken since we last
+    /// looked (one atomic load when it has not).
+    fn refresh(&mut self, pipes: &mut Pipes, id: PipeId) {
+        let known = self.peers.get(id.index()).and_then(Option::as_ref);
+        let Some(known) = known.map(|p| p.generation) else {
+            return;
+        };
+        if pipes.peer_generation(id).is_some_and(|g| g != known) {
+            self.identify(pipes, id);
+        }
+    }
+
+    /// The next message with its routing id in front, skipping messages of
+    /// ignored (unaddressable) peers.
+    fn next(&mut self, pipes: &mut Pipes) -> Option<Msg> {
+        loop {
+            let (id, mut msg) = self.fq.recv(pipes)?;
+            self.refresh(pipes, id);
+            let rid = self
+                .peers
+                .get(id.index())
+                .and_then(Option::as_ref)
+                .and_then(|p| p.routing_id.clone());
+            if let Some(rid) = rid {
+                msg.push_front(rid);
+                return Some(msg);
+            }
+        }
+    }
+}
+
+/// `rest` with `first` put back in front: the message as the user sent it.
+fn rebuild(first: Bytes, mut rest: Msg) -> Msg {
+    rest.push_front(first);
+    rest
+}
+
+impl Pattern for Router {
+    fn attach(&mut self, pipes: &mut Pipes, id: PipeId) -> bool {
+        let Some(info) = pipes.peer(id) else {
+            return false;
+        };
+        let mut peer = Peer {
+            pipe: id,
+            routing_id: None,
+            generation: info.generation,
+            fixed: false,
+            wants: None,
+        };
+        let mut fixed = None;
+        if info.connected {
+            if let Some(rid) = self.connect_routing_id.take() {
+                if self.by_id.contains_key(&rid) {
+                    // libzmq asserts; we refuse the connection.
+                    return false;
+                }
+                peer.fixed = true;
+                fixed = Some(rid);
+            }
+        }
+        if self.probe_router {
+            // As libzmq: best effort, a full pipe just misses the probe.
+            let _ = pipes.send(id, Msg::new());
+        }
+        if self.peers.len() <= id.index() {
+            self.peers.resize_with(id.index() + 1, || None);
+        }
+        self.peers[id.index()] = Some(peer);
+        self.fq.attach(id);
+        match fixed {
+            Some(rid) => self.assign(id, rid),
+            // Before its handshake (generation 0) a connecting pipe stays
+            // unaddressed until `Identified`.
+            None => self.identify_as(pipes, id, info),
+        }
+        true
+    }
+
+    fn detach(&mut self, id: PipeId) {
+        self.fq.detach(id);
+        let Some(peer) = self.peers.get_mut(id.index()).and_then(Option::take) else {
+            return;
+        };
+        if peer.wants.is_some() {
+            self.waiting -= 1;
+        }
+        let Some(rid) = peer.routing_id else {
+            return;
+        };
+        if self.by_id.get(&rid) != Some(&id) {
+            return;
+        }
+        self.by_id.remove(&rid);
+        if self.waiting > 0 {
+            // A peer ignored for announcing this id gets it now.
+            let heir = self
+                .peers
+                .iter()
+                .flatten()
+                .find_map(|p| (p.wants.as_ref() == Some(&rid)).then_some(p.pipe));
+            if let Some(heir) = heir {
+                if let Some(p) = self.peer_mut(heir) {
+                    p.wants = None;
+                }
+                self.waiting -= 1;
+                self.assign(heir, rid);
+            }
+        }
+    }
+
+    fn send(&mut self, pipes: &mut Pipes, msg: Msg) -> Result<(), Refused> {
+        let (rid, rest) = msg.split_first();
+        let Some(rest) = rest else {
+            // An id with nothing after it: dropped, as libzmq.
+            return Ok(());
+        };
+        let Some(&id) = self.by_id.get(&rid) else {
+            if self.mandatory {
+                return Err(Refused::with(Error::Unroutable, rebuild(rid, rest)));
+            }
+            return Ok(());
+        };
+        match pipes.send(id, rest) {
+            Ok(()) => Ok(()),
+            Err(WriteError::Full(rest)) if self.mandatory => {
+                Err(Refused::would_block(rebuild(rid, rest)))
+            }
+            Err(WriteError::Closed(rest)) if self.mandatory => {
+                Err(Refused::with(Error::Unroutable, rebuild(rid, rest)))
+            }
+            // Without ROUTER_MANDATORY, dropped.
+            Err(_) => Ok(()),
+        }
+    }
+
+    fn recv(&mut self, pipes: &mut Pipes) -> Result<Msg, Error> {
+        if let Some(msg) = self.prefetched.take() {
+            return Ok(msg);
+        }
+        self.next(pipes).ok_or(Error::WouldBlock)
+    }
+
+    fn activated(&mut self, pipes: &mut Pipes, id: PipeId, event: PipeEvent) {
+        if event == PipeEvent::Identified {
+            self.identify(pipes, id);
+        } else {
+            crate::route_event(pipes, id, event, None, &mut self.fq);
+        }
+    }
+
+    fn has_in(&mut self, pipes: &mut Pipes) -> bool {
+        if self.prefetched.is_none() {
+            self.prefetched = self.next(pipes);
+        }
+        self.prefetched.is_some()
+    }
+
+    fn has_out(&mut self, pipes: &mut Pipes) -> bool {
+        if !self.mandatory {
+            return true;
+        }
+        let ids: Vec<PipeId> = self.by_id.values().copied().collect();
+        ids.into_iter().any(|id| pipes.can_write(id))
+    }
+}
