@@ -26,11 +26,11 @@
 //! ```
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 use std::hash::Hash;
 
 /// One node: the bytes of the edge leading to it, a value if a key ends
 /// here, children sorted by the first byte of their (non-empty) labels.
-#[derive(Clone, Debug)]
 struct Node<V> {
     /// The edge label from the parent (empty only at the root).
     label: Vec<u8>,
@@ -85,8 +85,8 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 
 /// A radix trie (path-compressed) from byte strings to values.
 ///
-/// No operation recurses, so keys of any length (a peer chooses them) are
-/// safe. Empty nodes are pruned on removal: the trie's size follows what
+/// No operation recurses (dropping neither), so keys of any length and
+/// tries of any depth (a peer chooses the keys) are safe. Empty nodes are pruned on removal: the trie's size follows what
 /// it holds.
 ///
 /// ```
@@ -101,12 +101,29 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 /// assert_eq!(t.remove(b"ab"), Some(1));
 /// assert_eq!(t.len(), 1);
 /// ```
-#[derive(Clone, Debug)]
 pub struct RadixTrie<V> {
     /// The root (empty label; its value is the empty key's).
     root: Node<V>,
     /// Keys with a value.
     len: usize,
+}
+
+impl<V> Drop for RadixTrie<V> {
+    fn drop(&mut self) {
+        // Without recursion: a trie can be as deep as its longest key.
+        let mut stack = std::mem::take(&mut self.root.children);
+        while let Some(mut node) = stack.pop() {
+            stack.append(&mut node.children);
+        }
+    }
+}
+
+impl<V> fmt::Debug for RadixTrie<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RadixTrie")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<V> Default for RadixTrie<V> {
@@ -334,7 +351,7 @@ pub enum RmResult {
 /// is a `std::set`). Counting is the subscriber's business
 /// ([`CountingTrie`]): a SUB sends a cancel only when its last
 /// subscription to the topic goes.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct MultiTrie<P> {
     /// Topic -> subscribed pipes (sorted, never empty).
     topics: RadixTrie<Vec<P>>,
@@ -459,7 +476,7 @@ impl<P: Copy + Ord + Hash> MultiTrie<P> {
 /// How many times each topic is subscribed (libzmq's `trie_t`): what a
 /// SUB or XSUB keeps, to filter, to send again after a reconnection, and
 /// to send a cancel only when the last subscription to a topic goes.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct CountingTrie {
     /// Topic -> count (never 0).
     topics: RadixTrie<u64>,
