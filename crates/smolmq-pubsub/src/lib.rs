@@ -252,3 +252,8 @@ pub fn topics_count(socket: &mut Socket) -> Result<usize> {
         socket.kind()
     )))
 }
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

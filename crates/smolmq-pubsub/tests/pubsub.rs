@@ -321,3 +321,31 @@ fn unsupported_operations_fail() {
     ));
     assert!(smolmq_pubsub::socket(&ctx, SocketType::Push).is_err());
 }
+
+#[test]
+fn subscriptions_beyond_the_sndhwm_are_not_lost() {
+    const TOPICS: usize = 3000;
+    for t in ALL {
+        let ctx = context();
+        let mut publisher = socket_with(&ctx, SocketType::Pub, |o| o.rcvhwm = 10);
+        let ep = bind(&mut publisher, t, "many-topics");
+        let mut sub = socket_with(&ctx, SocketType::Sub, |o| o.sndhwm = 10);
+        // Before connecting (they wait in the SUB) and after.
+        for i in 0..TOPICS / 2 {
+            subscribe(&mut sub, format!("topic-{i}.").as_bytes()).unwrap();
+        }
+        sub.connect(&ep).unwrap();
+        for i in TOPICS / 2..TOPICS {
+            subscribe(&mut sub, format!("topic-{i}.").as_bytes()).unwrap();
+        }
+        eventually("every subscription reaches the PUB", || {
+            // Both sides make progress only when used.
+            let _ = sub.try_recv();
+            publisher.try_send(Msg::from("tick")).unwrap();
+            topics_count(&mut publisher).unwrap() == TOPICS
+        });
+        assert_eq!(topics_count(&mut sub).unwrap(), TOPICS);
+        let last = format!("topic-{}.", TOPICS - 1);
+        await_probe(&mut publisher, &mut sub, &last);
+    }
+}
