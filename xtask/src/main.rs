@@ -117,6 +117,18 @@ fn test(args: &[String]) -> Result<(), String> {
     let mut tests = cargo();
     tests.args(["test", "--workspace", "--all-targets"]);
     run(tests)?;
+    // The facade with its features off: types and transports left out are
+    // refused with errors that name the feature.
+    let mut lean = cargo();
+    lean.args([
+        "test",
+        "-p",
+        "smolmq",
+        "--no-default-features",
+        "--features",
+        "ipc",
+    ]);
+    run(lean)?;
     // `--all-targets` skips doctests; run them on their own.
     let mut doctests = cargo();
     doctests.args(["test", "--workspace", "--doc"]);

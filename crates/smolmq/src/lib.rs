@@ -1,0 +1,214 @@
+//! smolmq: ZeroMQ-family messaging in pure Rust.
+//!
+//! Sockets with messaging patterns (PAIR, PUB / SUB / XPUB / XSUB, PUSH /
+//! PULL, DEALER / ROUTER / REQ / REP) over `inproc://`, `ipc://` and
+//! `tcp://`, speaking ZMTP 3.1 on the wire, so they talk to libzmq, pyzmq
+//! and every other ZeroMQ peer. Every socket works from plain threads
+//! (blocking calls with SNDTIMEO / RCVTIMEO), from any async executor, and
+//! without blocking at all (`try_send` / `try_recv`).
+//!
+//! ```
+//! use smolmq::{Context, Msg, SocketType};
+//!
+//! let ctx = Context::new()?;
+//! let mut publisher = ctx.socket(SocketType::Pub)?;
+//! publisher.bind("tcp://127.0.0.1:0")?;
+//! let endpoint = publisher.last_endpoint().unwrap().to_string();
+//!
+//! let mut subscriber = ctx.socket(SocketType::Sub)?;
+//! smolmq::pubsub::subscribe(&mut subscriber, b"weather")?;
+//! subscriber.connect(&endpoint)?;
+//!
+//! // A subscription takes a moment to reach the publisher ("slow joiner"):
+//! // publish until the subscriber hears, as a real publisher would.
+//! let mut subscriber_rcv = smolmq::SocketOptions::default();
+//! subscriber_rcv.rcvtimeo = Some(std::time::Duration::from_millis(20));
+//! subscriber.set_options(subscriber_rcv)?;
+//! let got = loop {
+//!     publisher.send_blocking(Msg::from("sport: 1-0")).map_err(|e| e.into_error())?;
+//!     publisher.send_blocking(Msg::from("weather: sunny")).map_err(|e| e.into_error())?;
+//!     match subscriber.recv_blocking() {
+//!         Ok(msg) => break msg,
+//!         Err(e) if e.is_timeout() => continue,
+//!         Err(e) => return Err(e),
+//!     }
+//! };
+//! assert_eq!(got, Msg::from("weather: sunny"));
+//! # Ok::<(), smolmq::Error>(())
+//! ```
+//!
+//! # Crates and features
+//!
+//! This crate gathers smolmq's crates behind feature flags, all on by
+//! default; a program that needs less depends on fewer:
+//!
+//! | feature | crate | gives |
+//! |---|---|---|
+//! | `tcp` | [`smolmq_tcp`] | `tcp://` endpoints |
+//! | `ipc` | [`smolmq_ipc`] | `ipc://` endpoints (Unix domain sockets) |
+//! | `pubsub` | [`smolmq_pubsub`] | PUB, SUB, XPUB, XSUB |
+//! | `pipeline` | [`smolmq_pipeline`] | PUSH, PULL |
+//! | `reqrep` | [`smolmq_reqrep`] | DEALER, ROUTER, REQ, REP |
+//!
+//! PAIR and `inproc://` are part of the core and always there. A socket
+//! type whose feature is off is refused by [`Context::socket`] with an
+//! error that names the feature; an endpoint whose transport is off, with
+//! one that names the transport.
+//!
+//! Each crate also stands on its own: a program can depend on
+//! `smolmq-core` and `smolmq-pipeline` alone.
+//!
+//! # The pieces
+//!
+//! * [`Context`]: the I/O threads and the transports; makes sockets.
+//! * [`Socket`], [`Msg`], [`SocketOptions`], [`Error`]: from
+//!   [`smolmq_core`].
+//! * [`poller`]: wait on many sockets; [`proxy`]: `zmq_proxy` and
+//!   `zmq_proxy_steerable`.
+//! * Pattern options and operations: [`pubsub`] (subscribe, XPUB options),
+//!   [`reqrep`] (ROUTER_MANDATORY, routing ids, REQ_RELAXED, ...).
+
+#![warn(missing_docs, missing_debug_implementations)]
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::io;
+use std::ops::Deref;
+
+pub use bytes::Bytes;
+pub use smolmq_core::{
+    pattern, poller, proxy, Endpoint, Error, IntoFrames, Msg, Result, SendError, Socket,
+    SocketEvent, SocketOptions,
+};
+pub use smolmq_zmtp::SocketType;
+
+#[cfg(feature = "ipc")]
+pub use smolmq_ipc as ipc;
+#[cfg(feature = "pipeline")]
+pub use smolmq_pipeline as pipeline;
+#[cfg(feature = "pubsub")]
+pub use smolmq_pubsub as pubsub;
+#[cfg(feature = "reqrep")]
+pub use smolmq_reqrep as reqrep;
+#[cfg(feature = "tcp")]
+pub use smolmq_tcp as tcp;
+
+/// A smolmq context: the I/O threads, the transports compiled in, and a
+/// factory for every socket type compiled in.
+///
+/// Cheap to clone (a handle). It dereferences to [`smolmq_core::Context`],
+/// so [`socket_with`](smolmq_core::Context::socket_with) (sockets with a
+/// pattern of your own) and
+/// [`add_transport`](smolmq_core::Context::add_transport) are there too.
+#[derive(Clone)]
+pub struct Context {
+    /// The core context, with the transports added.
+    inner: smolmq_core::Context,
+}
+
+impl Context {
+    /// A context with one I/O thread and every transport compiled in.
+    pub fn new() -> io::Result<Context> {
+        Context::with_io_threads(1)
+    }
+
+    /// A context with `count` I/O threads (at least one) and every
+    /// transport compiled in.
+    pub fn with_io_threads(count: usize) -> io::Result<Context> {
+        let inner = smolmq_core::Context::with_io_threads(count)?;
+        #[cfg(feature = "tcp")]
+        inner.add_transport(std::sync::Arc::new(smolmq_tcp::TcpTransport));
+        #[cfg(feature = "ipc")]
+        inner.add_transport(std::sync::Arc::new(smolmq_ipc::IpcTransport));
+        Ok(Context { inner })
+    }
+
+    /// A socket of type `kind`.
+    ///
+    /// Fails with [`Error::Unsupported`] for a type whose feature is not
+    /// compiled in (the message names the feature) and for the draft types
+    /// (CLIENT, SERVER, RADIO, DISH, SCATTER, GATHER, PEER, CHANNEL), which
+    /// smolmq does not implement.
+    pub fn socket(&self, kind: SocketType) -> Result<Socket> {
+        let pattern = pattern_for(kind)?;
+        Ok(self.inner.socket_with(kind, pattern))
+    }
+
+    /// The core context.
+    pub fn core(&self) -> &smolmq_core::Context {
+        &self.inner
+    }
+}
+
+impl Deref for Context {
+    type Target = smolmq_core::Context;
+
+    fn deref(&self) -> &smolmq_core::Context {
+        &self.inner
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+/// The error for a socket type whose feature is off.
+#[allow(dead_code)] // Unused when every feature is on.
+fn feature_off(kind: SocketType, feature: &str) -> Error {
+    Error::Unsupported(format!(
+        "{kind} sockets need the `{feature}` feature of smolmq, which is not enabled"
+    ))
+}
+
+/// The routing of a socket type, as compiled in.
+fn pattern_for(kind: SocketType) -> Result<Box<dyn pattern::Pattern>> {
+    use SocketType::*;
+    match kind {
+        Pair => Ok(Box::new(pattern::Pair::default())),
+        Pub | Sub | XPub | XSub => {
+            #[cfg(feature = "pubsub")]
+            {
+                smolmq_pubsub::pattern(kind).ok_or_else(|| feature_off(kind, "pubsub"))
+            }
+            #[cfg(not(feature = "pubsub"))]
+            {
+                Err(feature_off(kind, "pubsub"))
+            }
+        }
+        Push | Pull => {
+            #[cfg(feature = "pipeline")]
+            {
+                Ok(match kind {
+                    Push => Box::new(smolmq_pipeline::Push::default()),
+                    _ => Box::new(smolmq_pipeline::Pull::default()),
+                })
+            }
+            #[cfg(not(feature = "pipeline"))]
+            {
+                Err(feature_off(kind, "pipeline"))
+            }
+        }
+        Dealer | Router | Req | Rep => {
+            #[cfg(feature = "reqrep")]
+            {
+                Ok(match kind {
+                    Dealer => Box::new(smolmq_reqrep::Dealer::default()),
+                    Router => Box::new(smolmq_reqrep::Router::default()),
+                    Req => Box::new(smolmq_reqrep::Req::default()),
+                    _ => Box::new(smolmq_reqrep::Rep::default()),
+                })
+            }
+            #[cfg(not(feature = "reqrep"))]
+            {
+                Err(feature_off(kind, "reqrep"))
+            }
+        }
+        // CLIENT, SERVER, RADIO, DISH, SCATTER, GATHER, PEER, CHANNEL and
+        // any type added later.
+        _ => Err(Error::Unsupported(format!(
+            "{kind} is a draft socket type, which smolmq does not implement"
+        ))),
+    }
+}
