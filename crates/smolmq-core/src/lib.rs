@@ -88,3 +88,6 @@ pub use options::{
 };
 #[cfg(not(loom))]
 pub use socket::{SendError, Socket};
+/// The security settings of [`SocketOptions::mechanism`], from
+/// `smolmq-zmtp`.
+pub use smolmq_zmtp::{MechanismConfig, PlainCredentials};

@@ -10,6 +10,7 @@
 
 use bytes::Bytes;
 use core::fmt;
+use smolmq_zmtp::MechanismConfig;
 use std::time::Duration;
 
 /// The largest duration any option accepts: `i32::MAX` milliseconds (about
@@ -71,6 +72,7 @@ pub const MAX_ROUTING_ID: usize = 255;
 /// | `ipv6` | `ZMQ_IPV6` | `false` | |
 /// | `immediate` | `ZMQ_IMMEDIATE` | `false` | |
 /// | `backlog` | `ZMQ_BACKLOG` | 100 | |
+/// | `mechanism` | `ZMQ_PLAIN_SERVER`, `ZMQ_PLAIN_USERNAME`, `ZMQ_PLAIN_PASSWORD` | `Null` | see the field |
 ///
 /// Where `None` means "off", `Some(Duration::ZERO)` is refused by
 /// [`validate`](SocketOptions::validate) rather than guessed at.
@@ -158,6 +160,19 @@ pub struct SocketOptions {
     /// `ZMQ_BACKLOG`: the listen backlog of tcp and ipc listeners. At most
     /// `i32::MAX`. Default 100.
     pub backlog: u32,
+    /// The security mechanism and this socket's role in it
+    /// (`ZMQ_MECHANISM`): NULL (the default), a PLAIN client
+    /// ([`MechanismConfig::plain_client`], libzmq's `ZMQ_PLAIN_USERNAME` and
+    /// `ZMQ_PLAIN_PASSWORD`) or a PLAIN server
+    /// ([`MechanismConfig::plain_server`], libzmq's `ZMQ_PLAIN_SERVER`).
+    ///
+    /// A PLAIN server checks each client's credentials with the
+    /// authenticator it is given, in the handshake, and refuses the client
+    /// with an ERROR command when it returns `Err`; libzmq asks a ZAP
+    /// handler instead (and, with no handler, accepts every client:
+    /// `plain_server(|_| Ok(()))` does the same). Both sides must use the
+    /// same mechanism. CURVE and GSSAPI are not implemented.
+    pub mechanism: MechanismConfig,
 }
 
 impl Default for SocketOptions {
@@ -186,6 +201,7 @@ impl Default for SocketOptions {
             ipv6: false,
             immediate: false,
             backlog: 100,
+            mechanism: MechanismConfig::Null,
         }
     }
 }
@@ -202,7 +218,8 @@ impl SocketOptions {
     ///   at least 1; `tcp_keepalive_cnt` is from 1 to `i32::MAX` (the OS may
     ///   have lower limits, reported when the option is applied);
     /// * `routing_id` is 1 to 255 bytes and does not start with a zero byte;
-    /// * `backlog` is at most `i32::MAX`.
+    /// * `backlog` is at most `i32::MAX`;
+    /// * a PLAIN client's user name and password are at most 255 bytes.
     ///
     /// ```
     /// use std::time::Duration;
@@ -245,6 +262,16 @@ impl SocketOptions {
             }
         }
         check_count("backlog", u64::from(self.backlog), 0, I32_MAX)?;
+        if let MechanismConfig::PlainClient { username, password } = &self.mechanism {
+            for (field, value) in [("user name", username), ("password", password)] {
+                if value.len() > MAX_PLAIN_CREDENTIAL {
+                    return Err(OptionError::CredentialTooLong {
+                        field,
+                        len: value.len(),
+                    });
+                }
+            }
+        }
         Ok(())
     }
 
@@ -313,6 +340,9 @@ pub enum TcpKeepalive {
 
 /// The smallest `heartbeat_ttl`: one decisecond, the unit ZMTP carries.
 const HEARTBEAT_TTL_MIN: Duration = Duration::from_millis(100);
+/// The longest PLAIN user name or password, in bytes (ZMTP carries each
+/// after a one-byte length).
+const MAX_PLAIN_CREDENTIAL: usize = 255;
 /// `i32::MAX`, widened.
 const I32_MAX: u64 = i32::MAX as u64;
 
@@ -427,6 +457,13 @@ pub enum OptionError {
     },
     /// A routing id starting with a zero byte (reserved for generated ids).
     RoutingIdReserved,
+    /// A PLAIN user name or password of more than 255 bytes.
+    CredentialTooLong {
+        /// `"user name"` or `"password"`.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+    },
 }
 
 impl fmt::Display for OptionError {
@@ -463,6 +500,11 @@ impl fmt::Display for OptionError {
             ),
             OptionError::RoutingIdReserved => f.write_str(
                 "`routing_id` starts with a zero byte, which is reserved for generated ids",
+            ),
+            OptionError::CredentialTooLong { field, len } => write!(
+                f,
+                "the PLAIN {field} in `mechanism` is {len} bytes long: it must be at most \
+                 {MAX_PLAIN_CREDENTIAL} bytes"
             ),
         }
     }

@@ -861,6 +861,7 @@ fn not_found(endpoint: &Endpoint) -> Error {
 fn engine_config(options: &SocketOptions, kind: SocketType) -> EngineConfig {
     let mut handshake = HandshakeConfig::new(kind);
     handshake.identity = options.routing_id.clone();
+    handshake.mechanism = options.mechanism.clone();
     EngineConfig {
         handshake,
         max_msg_size: options.maxmsgsize,

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use proptest::prelude::*;
 use smolmq_core::{
-    OptionError, SocketOptions, TcpKeepalive, MAX_DURATION, MAX_HEARTBEAT_TTL, MAX_ROUTING_ID,
+    MechanismConfig, OptionError, SocketOptions, TcpKeepalive, MAX_DURATION, MAX_HEARTBEAT_TTL, MAX_ROUTING_ID,
 };
 use std::time::Duration;
 
@@ -42,6 +42,7 @@ fn defaults_are_libzmq_4_3() {
     assert!(!o.ipv6);
     assert!(!o.immediate);
     assert_eq!(o.backlog, 100);
+    assert_eq!(o.mechanism, MechanismConfig::Null);
     assert_eq!(o.validate(), Ok(()));
 }
 
@@ -70,6 +71,7 @@ fn meaningful_values_validate() {
         ipv6: true,
         immediate: true,
         backlog: 0,
+        mechanism: MechanismConfig::plain_client("user", ""),
     };
     assert_eq!(o.validate(), Ok(()));
     let o = SocketOptions {
@@ -272,6 +274,35 @@ fn routing_id_rules() {
         .unwrap_err()
         .to_string()
         .contains("zero byte"));
+}
+
+#[test]
+fn plain_credentials_fit_a_byte_length() {
+    let plain = |user: usize, pass: usize| SocketOptions {
+        mechanism: MechanismConfig::plain_client(vec![b'u'; user], vec![b'p'; pass]),
+        ..SocketOptions::default()
+    };
+    assert_eq!(plain(255, 255).validate(), Ok(()));
+    assert_eq!(plain(0, 0).validate(), Ok(()));
+    assert_eq!(
+        plain(256, 1).validate(),
+        Err(OptionError::CredentialTooLong {
+            field: "user name",
+            len: 256
+        })
+    );
+    assert_eq!(
+        plain(1, 300).validate(),
+        Err(OptionError::CredentialTooLong {
+            field: "password",
+            len: 300
+        })
+    );
+    // A server's authenticator compares by identity.
+    let server = MechanismConfig::plain_server(|_| Ok(()));
+    assert_eq!(server.clone(), server);
+    assert_ne!(server, MechanismConfig::plain_server(|_| Ok(())));
+    assert_ne!(server, MechanismConfig::Null);
 }
 
 #[test]

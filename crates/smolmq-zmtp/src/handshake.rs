@@ -93,6 +93,32 @@ impl MechanismConfig {
     }
 }
 
+/// Two configurations are equal when they name the same mechanism and
+/// role with the same credentials; two PLAIN servers are equal only when
+/// they share one authenticator (the same `Arc`), since functions cannot
+/// be compared.
+impl PartialEq for MechanismConfig {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (MechanismConfig::Null, MechanismConfig::Null) => true,
+            (
+                MechanismConfig::PlainClient { username, password },
+                MechanismConfig::PlainClient {
+                    username: u,
+                    password: p,
+                },
+            ) => username == u && password == p,
+            (
+                MechanismConfig::PlainServer { authenticator },
+                MechanismConfig::PlainServer { authenticator: a },
+            ) => Arc::ptr_eq(authenticator, a),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for MechanismConfig {}
+
 impl fmt::Debug for MechanismConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -77,8 +77,8 @@ use std::ops::Deref;
 
 pub use bytes::Bytes;
 pub use smolmq_core::{
-    pattern, poller, proxy, Endpoint, Error, IntoFrames, Msg, Result, SendError, Socket,
-    SocketEvent, SocketOptions,
+    pattern, poller, proxy, Endpoint, Error, IntoFrames, MechanismConfig, Msg, PlainCredentials,
+    Result, SendError, Socket, SocketEvent, SocketOptions,
 };
 pub use smolmq_zmtp::SocketType;
 
