@@ -262,3 +262,113 @@ pub fn theirs_to_ours(b: &zmq::Socket, a: &mut Socket) {
         assert_eq!(recv(a), m);
     }
 }
+
+/// Which library plays a given part of a pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lib {
+    /// smolmq.
+    Smolmq,
+    /// libzmq.
+    Libzmq,
+}
+
+/// A socket of either library, to write a test once for both.
+pub trait Peer {
+    /// Sends a message, failing the test on error.
+    fn put(&mut self, frames: &[Vec<u8>]);
+    /// Sends a message; `false` if it was refused as unroutable
+    /// (ROUTER_MANDATORY), failing the test on other errors.
+    fn try_put(&mut self, frames: &[Vec<u8>]) -> bool;
+    /// Receives a message, failing the test on error or timeout.
+    fn take(&mut self) -> Vec<Vec<u8>>;
+}
+
+impl Peer for Socket {
+    fn put(&mut self, frames: &[Vec<u8>]) {
+        send(self, frames)
+    }
+    fn try_put(&mut self, frames: &[Vec<u8>]) -> bool {
+        match self.send_blocking(msg(frames)) {
+            Ok(()) => true,
+            Err(e) if matches!(e.error(), smolmq::Error::Unroutable) => false,
+            Err(e) => panic!("smolmq send: {}", e.into_error()),
+        }
+    }
+    fn take(&mut self) -> Vec<Vec<u8>> {
+        recv(self)
+    }
+}
+
+impl Peer for zmq::Socket {
+    fn put(&mut self, frames: &[Vec<u8>]) {
+        zsend(self, frames)
+    }
+    fn try_put(&mut self, frames: &[Vec<u8>]) -> bool {
+        match self.send_multipart(frames.iter().map(|f| &f[..]), 0) {
+            Ok(()) => true,
+            Err(zmq::Error::EHOSTUNREACH) => false,
+            Err(e) => panic!("libzmq send: {e}"),
+        }
+    }
+    fn take(&mut self) -> Vec<Vec<u8>> {
+        zrecv(self)
+    }
+}
+
+/// A smolmq socket linked to a libzmq one, with the contexts that keep
+/// them running.
+pub struct Link {
+    /// The smolmq side.
+    pub ours: Socket,
+    /// The libzmq side.
+    pub theirs: zmq::Socket,
+    /// The endpoint bound.
+    pub endpoint: String,
+    /// Keeps smolmq's I/O thread.
+    pub ctx: Context,
+    /// Keeps libzmq's.
+    pub zctx: zmq::Context,
+}
+
+impl Link {
+    /// Makes and links the two sockets: `tune_ours` and `tune_theirs` run
+    /// before bind / connect.
+    pub fn new(
+        role: Role,
+        t: Transport,
+        ours_kind: SocketType,
+        tune_ours: impl FnOnce(&mut Socket),
+        theirs_kind: zmq::SocketType,
+        tune_theirs: impl FnOnce(&zmq::Socket),
+    ) -> Link {
+        let zctx = zmq::Context::new();
+        let ctx = context();
+        let mut a = ours(&ctx, ours_kind, |_| {});
+        tune_ours(&mut a);
+        let b = theirs(&zctx, theirs_kind);
+        tune_theirs(&b);
+        let endpoint = link(role, t, &mut a, &b);
+        Link {
+            ours: a,
+            theirs: b,
+            endpoint,
+            ctx,
+            zctx,
+        }
+    }
+
+    /// The two sockets as (the part `lib` plays, the other part).
+    pub fn parts(&mut self, lib: Lib) -> (&mut dyn Peer, &mut dyn Peer) {
+        match lib {
+            Lib::Smolmq => (&mut self.ours, &mut self.theirs),
+            Lib::Libzmq => (&mut self.theirs, &mut self.ours),
+        }
+    }
+}
+
+/// Sets smolmq's routing id option.
+pub fn set_routing_id(s: &mut Socket, id: &[u8]) {
+    let mut o = s.options().clone();
+    o.routing_id = Some(Bytes::copy_from_slice(id));
+    s.set_options(o).expect("valid routing id");
+}
