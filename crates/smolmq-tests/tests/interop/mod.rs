@@ -281,6 +281,8 @@ pub trait Peer {
     fn try_put(&mut self, frames: &[Vec<u8>]) -> bool;
     /// Receives a message, failing the test on error or timeout.
     fn take(&mut self) -> Vec<Vec<u8>>;
+    /// Receives a message within `wait`, `None` if nothing came.
+    fn take_within(&mut self, wait: Duration) -> Option<Vec<Vec<u8>>>;
 }
 
 impl Peer for Socket {
@@ -297,6 +299,9 @@ impl Peer for Socket {
     fn take(&mut self) -> Vec<Vec<u8>> {
         recv(self)
     }
+    fn take_within(&mut self, wait: Duration) -> Option<Vec<Vec<u8>>> {
+        recv_within(self, wait)
+    }
 }
 
 impl Peer for zmq::Socket {
@@ -312,6 +317,9 @@ impl Peer for zmq::Socket {
     }
     fn take(&mut self) -> Vec<Vec<u8>> {
         zrecv(self)
+    }
+    fn take_within(&mut self, wait: Duration) -> Option<Vec<Vec<u8>>> {
+        zrecv_within(self, wait.as_millis() as i64)
     }
 }
 
@@ -371,4 +379,23 @@ pub fn set_routing_id(s: &mut Socket, id: &[u8]) {
     let mut o = s.options().clone();
     o.routing_id = Some(Bytes::copy_from_slice(id));
     s.set_options(o).expect("valid routing id");
+}
+
+/// Receives on `wanted` while keeping `idle` serviced.
+///
+/// A socket (in libzmq and in smolmq alike) takes in a new connection only
+/// when the application calls into it: a bound XSUB sends its
+/// subscriptions to a publisher that connected after they were made only
+/// once the application next uses it. A real subscriber keeps receiving;
+/// this does the same for a socket that expects nothing meanwhile.
+pub fn take_servicing(wanted: &mut dyn Peer, idle: &mut dyn Peer) -> Vec<Vec<u8>> {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(m) = wanted.take_within(Duration::from_millis(10)) {
+            return m;
+        }
+        let unexpected = idle.take_within(Duration::from_millis(1));
+        assert_eq!(unexpected, None, "nothing should arrive here");
+        assert!(Instant::now() < deadline, "nothing arrived");
+    }
 }
