@@ -270,10 +270,11 @@ pub enum HandshakeError {
     /// The peer announced a mechanism this crate does not implement
     /// (CURVE, or an unknown name).
     MechanismNotSupported(Mechanism),
-    /// PLAIN: both peers claim the same role (both servers or both
-    /// clients).
+    /// PLAIN: both peers claim to be the server (as-server flag set on
+    /// both sides). Two clients cannot be detected from the greeting
+    /// (libzmq never sets the flag); they fail at the first command.
     RoleMismatch {
-        /// The as-server flag both sent.
+        /// The as-server flag both sent (always `true` now).
         as_server: bool,
     },
     /// A frame was refused (bad flags, or too large for a handshake
@@ -584,8 +585,12 @@ impl Handshake {
         if theirs != ours {
             return Err(HandshakeError::MechanismMismatch { ours, theirs });
         }
+        // Only two servers can be told apart from the greeting: libzmq
+        // (4.3 at least) always sends an as-server flag of 0, PLAIN server
+        // or not, so a 0 from the peer says nothing. Two clients fail at
+        // the first command instead (a HELLO where WELCOME was expected).
         let as_server = self.config.mechanism.as_server();
-        if ours == Mechanism::Plain && greeting.as_server == as_server {
+        if ours == Mechanism::Plain && as_server && greeting.as_server {
             return Err(HandshakeError::RoleMismatch { as_server });
         }
         self.state = match &self.config.mechanism {
