@@ -349,7 +349,28 @@ impl Link {
         theirs_kind: zmq::SocketType,
         tune_theirs: impl FnOnce(&zmq::Socket),
     ) -> Link {
-        let zctx = zmq::Context::new();
+        Link::new_in(
+            zmq::Context::new(),
+            role,
+            t,
+            ours_kind,
+            tune_ours,
+            theirs_kind,
+            tune_theirs,
+        )
+    }
+
+    /// As [`Link::new`], the libzmq socket made in `zctx` (which may serve
+    /// a ZAP handler).
+    pub fn new_in(
+        zctx: zmq::Context,
+        role: Role,
+        t: Transport,
+        ours_kind: SocketType,
+        tune_ours: impl FnOnce(&mut Socket),
+        theirs_kind: zmq::SocketType,
+        tune_theirs: impl FnOnce(&zmq::Socket),
+    ) -> Link {
         let ctx = context();
         let mut a = ours(&ctx, ours_kind, |_| {});
         tune_ours(&mut a);
