@@ -1,0 +1,256 @@
+//! The perf tools against libzmq 4.3 peers (made here with the `zmq`
+//! crate), over tcp and ipc, with small counts: our `local_thr` fed by a
+//! libzmq PUSH, our `remote_thr` feeding a libzmq PULL, our `local_lat`
+//! answering a libzmq REQ, our `remote_lat` asking a libzmq REP; the
+//! printed lines and the counts are checked. Also the inproc tools and
+//! our `local_thr` with our `remote_thr`.
+
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest a tool may run.
+const TIMEOUT: Duration = Duration::from_secs(60);
+/// libzmq socket timeouts, in milliseconds.
+const ZMQ_TIMEOUT_MS: i32 = 30_000;
+
+/// Starts a tool with its stdout captured.
+fn spawn(tool: &str, args: &[&str]) -> Child {
+    Command::new(tool)
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starting the tool")
+}
+
+/// Waits for `child` (killing it after [`TIMEOUT`]); its stdout, after
+/// checking that it succeeded.
+fn finish(mut child: Child) -> String {
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the tool did not finish in {TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(status.success(), "{status}: {out}");
+    out
+}
+
+/// Endpoints to bind for each transport: a free tcp port (found by
+/// binding port 0 and letting it go) and a unique ipc path.
+fn endpoints(tag: &str) -> Vec<String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let path = std::env::temp_dir().join(format!("smolmq-perf-{}-{tag}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    vec![
+        format!("tcp://127.0.0.1:{port}"),
+        format!("ipc://{}", path.display()),
+    ]
+}
+
+/// A libzmq endpoint to bind for each transport (tcp port chosen by
+/// libzmq).
+fn zmq_endpoints(tag: &str) -> Vec<String> {
+    let path =
+        std::env::temp_dir().join(format!("smolmq-perf-z-{}-{tag}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    vec![
+        "tcp://127.0.0.1:*".to_owned(),
+        format!("ipc://{}", path.display()),
+    ]
+}
+
+fn zmq_socket(ctx: &zmq::Context, kind: zmq::SocketType) -> zmq::Socket {
+    let s = ctx.socket(kind).unwrap();
+    s.set_rcvtimeo(ZMQ_TIMEOUT_MS).unwrap();
+    s.set_sndtimeo(ZMQ_TIMEOUT_MS).unwrap();
+    s.set_linger(ZMQ_TIMEOUT_MS).unwrap();
+    s
+}
+
+/// Checks the throughput lines: the size and count given, and a
+/// throughput in both units.
+fn check_thr(out: &str, size: usize, count: usize) {
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert_eq!(lines[0], format!("message size: {size} [B]"));
+    assert_eq!(lines[1], format!("message count: {count}"));
+    let msgs: i64 = lines[2]
+        .strip_prefix("mean throughput: ")
+        .and_then(|l| l.strip_suffix(" [msg/s]"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(msgs > 0, "{out}");
+    let mbits = lines[3]
+        .strip_prefix("mean throughput: ")
+        .and_then(|l| l.strip_suffix(" [Mb/s]"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(mbits.split('.').nth(1).map(str::len), Some(3), "{out}");
+    let mbits: f64 = mbits.parse().unwrap();
+    assert!(mbits > 0.0, "{out}");
+}
+
+/// Checks the latency lines.
+fn check_lat(out: &str, size: usize, count: usize) {
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines[0], format!("message size: {size} [B]"));
+    assert_eq!(lines[1], format!("roundtrip count: {count}"));
+    let us = lines[2]
+        .strip_prefix("average latency: ")
+        .and_then(|l| l.strip_suffix(" [us]"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(us.split('.').nth(1).map(str::len), Some(3), "{out}");
+    assert!(us.parse::<f64>().unwrap() > 0.0, "{out}");
+}
+
+const SIZE: usize = 300;
+const COUNT: usize = 2000;
+const ROUNDTRIPS: usize = 200;
+
+#[test]
+fn local_thr_against_a_libzmq_push() {
+    for endpoint in endpoints("local-thr") {
+        let tool = spawn(
+            env!("CARGO_BIN_EXE_local_thr"),
+            &[&endpoint, &SIZE.to_string(), &COUNT.to_string()],
+        );
+        let ctx = zmq::Context::new();
+        let push = zmq_socket(&ctx, zmq::PUSH);
+        push.set_reconnect_ivl(20).unwrap();
+        // libzmq retries until the tool has bound.
+        push.connect(&endpoint).unwrap();
+        let msg = vec![0u8; SIZE];
+        for _ in 0..COUNT {
+            push.send(&msg[..], 0).unwrap();
+        }
+        let out = finish(tool);
+        check_thr(&out, SIZE, COUNT);
+    }
+}
+
+#[test]
+fn remote_thr_against_a_libzmq_pull() {
+    for endpoint in zmq_endpoints("remote-thr") {
+        let ctx = zmq::Context::new();
+        let pull = zmq_socket(&ctx, zmq::PULL);
+        pull.bind(&endpoint).unwrap();
+        let endpoint = pull.get_last_endpoint().unwrap().unwrap();
+        let tool = spawn(
+            env!("CARGO_BIN_EXE_remote_thr"),
+            &[&endpoint, &SIZE.to_string(), &COUNT.to_string()],
+        );
+        for i in 0..COUNT {
+            let msg = pull
+                .recv_bytes(0)
+                .unwrap_or_else(|e| panic!("message {i}: {e}"));
+            assert_eq!(msg.len(), SIZE);
+            assert!(!pull.get_rcvmore().unwrap());
+        }
+        // Every message, and not one more; the tool exits by itself once
+        // they are all written.
+        let out = finish(tool);
+        assert_eq!(out, "");
+        assert_eq!(pull.poll(zmq::POLLIN, 100).unwrap(), 0, "an extra message");
+    }
+}
+
+#[test]
+fn local_lat_against_a_libzmq_req() {
+    for endpoint in endpoints("local-lat") {
+        let tool = spawn(
+            env!("CARGO_BIN_EXE_local_lat"),
+            &[&endpoint, &SIZE.to_string(), &ROUNDTRIPS.to_string()],
+        );
+        let ctx = zmq::Context::new();
+        let req = zmq_socket(&ctx, zmq::REQ);
+        req.set_reconnect_ivl(20).unwrap();
+        req.connect(&endpoint).unwrap();
+        for i in 0..ROUNDTRIPS {
+            let msg = vec![i as u8; SIZE];
+            req.send(&msg[..], 0).unwrap();
+            assert_eq!(req.recv_bytes(0).unwrap(), msg, "round trip {i}");
+        }
+        assert_eq!(finish(tool), "");
+    }
+}
+
+#[test]
+fn remote_lat_against_a_libzmq_rep() {
+    for endpoint in zmq_endpoints("remote-lat") {
+        let ctx = zmq::Context::new();
+        let rep = zmq_socket(&ctx, zmq::REP);
+        rep.bind(&endpoint).unwrap();
+        let endpoint = rep.get_last_endpoint().unwrap().unwrap();
+        let tool = spawn(
+            env!("CARGO_BIN_EXE_remote_lat"),
+            &[&endpoint, &SIZE.to_string(), &ROUNDTRIPS.to_string()],
+        );
+        for _ in 0..ROUNDTRIPS {
+            let msg = rep.recv_bytes(0).unwrap();
+            assert_eq!(msg.len(), SIZE);
+            rep.send(&msg[..], 0).unwrap();
+        }
+        check_lat(&finish(tool), SIZE, ROUNDTRIPS);
+    }
+}
+
+#[test]
+fn our_local_thr_with_our_remote_thr() {
+    for endpoint in endpoints("ours") {
+        let local = spawn(
+            env!("CARGO_BIN_EXE_local_thr"),
+            &[&endpoint, &SIZE.to_string(), &COUNT.to_string()],
+        );
+        // remote_thr connects (and retries) until local_thr has bound.
+        let remote = spawn(
+            env!("CARGO_BIN_EXE_remote_thr"),
+            &[&endpoint, &SIZE.to_string(), &COUNT.to_string()],
+        );
+        assert_eq!(finish(remote), "");
+        check_thr(&finish(local), SIZE, COUNT);
+    }
+}
+
+#[test]
+fn inproc_tools() {
+    let out = finish(spawn(env!("CARGO_BIN_EXE_inproc_thr"), &["64", "10000"]));
+    check_thr(&out, 64, 10000);
+    let out = finish(spawn(env!("CARGO_BIN_EXE_inproc_lat"), &["64", "500"]));
+    check_lat(&out, 64, 500);
+}
+
+#[test]
+fn usage_and_errors_as_libzmq() {
+    let out = Command::new(env!("CARGO_BIN_EXE_local_thr"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "usage: local_thr <bind-to> <message-size> <message-count> [<enable_curve>]\n"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_remote_lat"))
+        .args(["nonsense://x", "1", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(255));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("error in zmq_connect: "));
+}
