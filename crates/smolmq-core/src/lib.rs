@@ -86,8 +86,8 @@ pub use msg::{EmptyMsgError, IntoFrames, Msg};
 pub use options::{
     OptionError, SocketOptions, TcpKeepalive, MAX_DURATION, MAX_HEARTBEAT_TTL, MAX_ROUTING_ID,
 };
-#[cfg(not(loom))]
-pub use socket::{SendError, Socket};
 /// The security settings of [`SocketOptions::mechanism`], from
 /// `smolmq-zmtp`.
 pub use smolmq_zmtp::{MechanismConfig, PlainCredentials};
+#[cfg(not(loom))]
+pub use socket::{SendError, Socket};

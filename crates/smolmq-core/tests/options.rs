@@ -4,7 +4,8 @@
 use bytes::Bytes;
 use proptest::prelude::*;
 use smolmq_core::{
-    MechanismConfig, OptionError, SocketOptions, TcpKeepalive, MAX_DURATION, MAX_HEARTBEAT_TTL, MAX_ROUTING_ID,
+    MechanismConfig, OptionError, SocketOptions, TcpKeepalive, MAX_DURATION, MAX_HEARTBEAT_TTL,
+    MAX_ROUTING_ID,
 };
 use std::time::Duration;
 

@@ -119,6 +119,13 @@ impl PartialEq for MechanismConfig {
 
 impl Eq for MechanismConfig {}
 
+/// NULL, as a socket without security settings.
+impl Default for MechanismConfig {
+    fn default() -> Self {
+        MechanismConfig::Null
+    }
+}
+
 impl fmt::Debug for MechanismConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
