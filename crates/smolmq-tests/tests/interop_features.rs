@@ -110,11 +110,14 @@ fn heartbeats_are_answered_both_ways() {
 
 // --- PLAIN ------------------------------------------------------------
 
+/// PLAIN credentials a ZAP handler was asked about: (user name, password).
+type Asked = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A ZAP handler (RFC 27) in a libzmq context: accepts `admin` /
 /// `secret` and refuses anything else; stops when dropped.
 struct ZapHandler {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Vec<(Vec<u8>, Vec<u8>)>>>,
+    thread: Option<JoinHandle<Asked>>,
 }
 
 impl ZapHandler {
@@ -153,7 +156,7 @@ impl ZapHandler {
     }
 
     /// Stops the handler; the credentials it was asked about.
-    fn finish(mut self) -> Vec<(Vec<u8>, Vec<u8>)> {
+    fn finish(mut self) -> Asked {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.take().unwrap().join().unwrap()
     }
@@ -214,9 +217,13 @@ fn plain_smolmq_server_libzmq_client() {
                 // A bound libzmq PAIR has no pipe until a handshake
                 // succeeds: the send may be refused, which is the point.
                 let _ = link.theirs.send(&b"let me in"[..], zmq::DONTWAIT);
-                let failed =
-                    wait_event(&monitor, |e| matches!(e, SocketEvent::HandshakeFailed { .. }));
-                assert!(format!("{failed:?}").contains("bad credentials"), "{failed:?}");
+                let failed = wait_event(&monitor, |e| {
+                    matches!(e, SocketEvent::HandshakeFailed { .. })
+                });
+                assert!(
+                    format!("{failed:?}").contains("bad credentials"),
+                    "{failed:?}"
+                );
                 assert_eq!(recv_within(&mut link.ours, SHORT * 4), None);
                 assert!(!events(&monitor)
                     .iter()
@@ -256,7 +263,9 @@ fn plain_libzmq_server_smolmq_client() {
                 // Our bound PAIR has no peer until a handshake succeeds:
                 // the send may be refused, which is the point.
                 let _ = link.ours.try_send(msg(&parts(&[b"let me in"])));
-                wait_event(&monitor, |e| matches!(e, SocketEvent::HandshakeFailed { .. }));
+                wait_event(&monitor, |e| {
+                    matches!(e, SocketEvent::HandshakeFailed { .. })
+                });
                 assert_eq!(zrecv_within(&link.theirs, 200), None);
                 assert!(!events(&monitor)
                     .iter()

@@ -164,9 +164,7 @@ fn sub_subscribes_and_unsubscribes_at_run_time() {
             assert_eq!(xpub_take(&mut link), parts(&[b"\x01sync"]), "{lib:?}");
             let change = |link: &mut Link, on: bool, topic: &[u8]| match (lib, on) {
                 (Lib::Smolmq, true) => smolmq::pubsub::subscribe(&mut link.ours, topic).unwrap(),
-                (Lib::Smolmq, false) => {
-                    smolmq::pubsub::unsubscribe(&mut link.ours, topic).unwrap()
-                }
+                (Lib::Smolmq, false) => smolmq::pubsub::unsubscribe(&mut link.ours, topic).unwrap(),
                 (Lib::Libzmq, true) => link.theirs.set_subscribe(topic).unwrap(),
                 (Lib::Libzmq, false) => link.theirs.set_unsubscribe(topic).unwrap(),
             };
