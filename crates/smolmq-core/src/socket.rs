@@ -840,7 +840,9 @@ fn refused_peer(kind: SocketType, target: impl fmt::Display) -> Error {
         SocketType::Pair => ": it takes one peer at a time",
         _ => " (its pattern did not accept the peer)",
     };
-    Error::Unsupported(format!("{kind} socket refused a connection to {target}{why}"))
+    Error::Unsupported(format!(
+        "{kind} socket refused a connection to {target}{why}"
+    ))
 }
 
 /// `a + b` for HWMs where 0 means unlimited.

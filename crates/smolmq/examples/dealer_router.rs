@@ -22,9 +22,10 @@ fn main() -> smolmq::Result<()> {
             let endpoint = endpoint.clone();
             std::thread::spawn(move || -> smolmq::Result<()> {
                 let mut client = ctx.socket(SocketType::Dealer)?;
-                let mut options = SocketOptions::default();
-                options.routing_id = Some(Bytes::from(format!("client-{n}")));
-                client.set_options(options)?;
+                client.set_options(SocketOptions {
+                    routing_id: Some(Bytes::from(format!("client-{n}"))),
+                    ..SocketOptions::default()
+                })?;
                 client.connect(&endpoint)?;
                 for i in 0..REQUESTS {
                     let request = Msg::from(format!("request {i}"));

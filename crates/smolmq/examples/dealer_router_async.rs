@@ -21,9 +21,10 @@ fn main() -> smolmq::Result<()> {
         let mut clients = Vec::new();
         for n in 0..CLIENTS {
             let mut client = ctx.socket(SocketType::Dealer)?;
-            let mut options = SocketOptions::default();
-            options.routing_id = Some(Bytes::from(format!("client-{n}")));
-            client.set_options(options)?;
+            client.set_options(SocketOptions {
+                routing_id: Some(Bytes::from(format!("client-{n}"))),
+                ..SocketOptions::default()
+            })?;
             client.connect(&endpoint)?;
             clients.push(ex.spawn(async move {
                 for i in 0..REQUESTS {
