@@ -217,6 +217,13 @@ impl Pipes {
             .map(|s| s.peer.generation.load(Ordering::Acquire))
     }
 
+    /// True if the peer end of pipe `id` has gone (or `id` is not
+    /// attached). What it sent before may still be waiting to be read.
+    /// One atomic load.
+    pub fn is_peer_gone(&self, id: PipeId) -> bool {
+        self.get(id).is_none_or(Pipe::is_peer_gone)
+    }
+
     /// True if `id` is attached.
     pub fn contains(&self, id: PipeId) -> bool {
         self.get(id).is_some()

@@ -833,10 +833,15 @@ impl fmt::Debug for Socket {
     }
 }
 
-/// The error for a connect the pattern refused (PAIR already has a peer).
+/// The error for a connect the pattern refused (PAIR already has a peer,
+/// ROUTER's CONNECT_ROUTING_ID already in use, ...).
 fn refused_peer(kind: SocketType, target: impl fmt::Display) -> Error {
+    let why = match kind {
+        SocketType::Pair => ": it takes one peer at a time",
+        _ => " (its pattern did not accept the peer)",
+    };
     Error::Unsupported(format!(
-        "{kind} socket refused a connection to {target}: it takes one peer at a time"
+        "{kind} socket refused a connection to {target}{why}"
     ))
 }
 

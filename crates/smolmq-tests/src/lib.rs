@@ -110,8 +110,3 @@ pub fn pair_with(
     client.connect(&endpoint).expect("connect");
     (server, client)
 }
-
-/// The README's Rust examples, compiled and run as doctests.
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -22,11 +22,10 @@ fn main() -> smolmq::Result<()> {
             let endpoint = endpoint.clone();
             std::thread::spawn(move || -> smolmq::Result<()> {
                 let mut client = ctx.socket(SocketType::Dealer)?;
-                let options = SocketOptions {
+                client.set_options(SocketOptions {
                     routing_id: Some(Bytes::from(format!("client-{n}"))),
                     ..SocketOptions::default()
-                };
-                client.set_options(options)?;
+                })?;
                 client.connect(&endpoint)?;
                 for i in 0..REQUESTS {
                     let request = Msg::from(format!("request {i}"));

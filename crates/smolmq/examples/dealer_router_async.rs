@@ -21,11 +21,10 @@ fn main() -> smolmq::Result<()> {
         let mut clients = Vec::new();
         for n in 0..CLIENTS {
             let mut client = ctx.socket(SocketType::Dealer)?;
-            let options = SocketOptions {
+            client.set_options(SocketOptions {
                 routing_id: Some(Bytes::from(format!("client-{n}"))),
                 ..SocketOptions::default()
-            };
-            client.set_options(options)?;
+            })?;
             client.connect(&endpoint)?;
             clients.push(ex.spawn(async move {
                 for i in 0..REQUESTS {

@@ -27,11 +27,10 @@ fn main() -> smolmq::Result<()> {
     let mut subscribers = Vec::new();
     for topic in ["weather", "sport"] {
         let mut sub = ctx.socket(SocketType::Sub)?;
-        let options = SocketOptions {
+        sub.set_options(SocketOptions {
             rcvtimeo: Some(Duration::from_millis(10)),
             ..SocketOptions::default()
-        };
-        sub.set_options(options)?;
+        })?;
         pubsub::subscribe(&mut sub, topic.as_bytes())?;
         sub.connect("inproc://subscribers")?;
         subscribers.push((topic, sub));

@@ -21,9 +21,10 @@
 //!
 //! // A subscription takes a moment to reach the publisher ("slow joiner"):
 //! // publish until the subscriber hears, as a real publisher would.
-//! let mut subscriber_rcv = smolmq::SocketOptions::default();
-//! subscriber_rcv.rcvtimeo = Some(std::time::Duration::from_millis(20));
-//! subscriber.set_options(subscriber_rcv)?;
+//! subscriber.set_options(smolmq::SocketOptions {
+//!     rcvtimeo: Some(std::time::Duration::from_millis(20)),
+//!     ..Default::default()
+//! })?;
 //! let got = loop {
 //!     publisher.send_blocking(Msg::from("sport: 1-0")).map_err(|e| e.into_error())?;
 //!     publisher.send_blocking(Msg::from("weather: sunny")).map_err(|e| e.into_error())?;
@@ -212,3 +213,13 @@ fn pattern_for(kind: SocketType) -> Result<Box<dyn pattern::Pattern>> {
         ))),
     }
 }
+
+/// The workspace README's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
+/// This crate's README example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct CrateReadmeDoctests;
