@@ -77,6 +77,13 @@ fn zmq_endpoints(tag: &str) -> Vec<String> {
     ]
 }
 
+/// libzmq leaves the socket file of an ipc endpoint it bound behind.
+fn remove_ipc_file(endpoint: &str) {
+    if let Some(path) = endpoint.strip_prefix("ipc://") {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 fn zmq_socket(ctx: &zmq::Context, kind: zmq::SocketType) -> zmq::Socket {
     let s = ctx.socket(kind).unwrap();
     s.set_rcvtimeo(ZMQ_TIMEOUT_MS).unwrap();
@@ -169,6 +176,7 @@ fn remote_thr_against_a_libzmq_pull() {
         let out = finish(tool);
         assert_eq!(out, "");
         assert_eq!(pull.poll(zmq::POLLIN, 100).unwrap(), 0, "an extra message");
+        remove_ipc_file(&endpoint);
     }
 }
 
@@ -209,6 +217,7 @@ fn remote_lat_against_a_libzmq_rep() {
             rep.send(&msg[..], 0).unwrap();
         }
         check_lat(&finish(tool), SIZE, ROUNDTRIPS);
+        remove_ipc_file(&endpoint);
     }
 }
 

@@ -73,7 +73,29 @@ pub fn bind_endpoint(t: Transport, zmq_wildcard: bool) -> String {
                     .unwrap_or("t")
             ));
             let _ = std::fs::remove_file(&path);
-            format!("ipc://{}", path.display())
+            let endpoint = format!("ipc://{}", path.display());
+            IPC_FILES.with(|files| files.borrow_mut().push(path));
+            endpoint
+        }
+    }
+}
+
+std::thread_local! {
+    /// The ipc paths [`bind_endpoint`] gave out on this thread. libzmq
+    /// leaves the socket file of an ipc endpoint behind when it closes
+    /// (smolmq removes its own), so the tests remove them.
+    static IPC_FILES: std::cell::RefCell<Vec<std::path::PathBuf>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Removes the ipc socket files handed out on this thread (when dropped,
+/// so also after a failure).
+pub struct IpcCleanup;
+
+impl Drop for IpcCleanup {
+    fn drop(&mut self) {
+        for path in IPC_FILES.with(|files| std::mem::take(&mut *files.borrow_mut())) {
+            let _ = std::fs::remove_file(path);
         }
     }
 }
@@ -216,7 +238,10 @@ pub fn for_each_case(name: &str, f: impl Fn(Role, Transport) + Send + Sync + Cop
         .map(|(role, t)| {
             std::thread::Builder::new()
                 .name(format!("{name}-{role:?}-{t:?}"))
-                .spawn(move || f(role, t))
+                .spawn(move || {
+                    let _cleanup = IpcCleanup;
+                    f(role, t)
+                })
                 .unwrap()
         })
         .collect();
@@ -391,6 +416,15 @@ impl Link {
         match lib {
             Lib::Smolmq => (&mut self.ours, &mut self.theirs),
             Lib::Libzmq => (&mut self.theirs, &mut self.ours),
+        }
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        // The file of its ipc endpoint, which a libzmq bind leaves behind.
+        if let Some(path) = self.endpoint.strip_prefix("ipc://") {
+            let _ = std::fs::remove_file(path);
         }
     }
 }
