@@ -83,6 +83,21 @@ impl ActiveList {
         }
     }
 
+    /// Looks for a pipe that is ready in fact, from the current one on:
+    /// `ready` says of each whether it is, and those it refuses leave the
+    /// ready part (as after a refused write or an empty read). The one
+    /// found stays current; `false` when none is.
+    #[inline]
+    pub(crate) fn seek(&mut self, mut ready: impl FnMut(PipeId) -> bool) -> bool {
+        while let Some(id) = self.current() {
+            if ready(id) {
+                return true;
+            }
+            self.deactivate_current();
+        }
+        false
+    }
+
     /// Adds a new pipe, ready (a pipe already attached is made ready).
     pub(crate) fn attach(&mut self, id: PipeId) {
         let i = id.index();

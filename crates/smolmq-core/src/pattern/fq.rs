@@ -120,12 +120,6 @@ impl FairQueue {
     /// found empty leave the rotation (and will be `Readable` again), as
     /// after an empty read.
     pub fn has_in(&mut self, pipes: &mut Pipes) -> bool {
-        while let Some(id) = self.pipes.current() {
-            if pipes.can_read(id) {
-                return true;
-            }
-            self.pipes.deactivate_current();
-        }
-        false
+        self.pipes.seek(|id| pipes.can_read(id))
     }
 }

@@ -132,12 +132,6 @@ impl LoadBalancer {
     /// full leave the rotation (and will be `Writable` again), as after a
     /// refused send.
     pub fn has_out(&mut self, pipes: &mut Pipes) -> bool {
-        while let Some(id) = self.pipes.current() {
-            if pipes.can_write(id) {
-                return true;
-            }
-            self.pipes.deactivate_current();
-        }
-        false
+        self.pipes.seek(|id| pipes.can_write(id))
     }
 }
