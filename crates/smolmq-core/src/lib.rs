@@ -37,7 +37,9 @@
 //! * [`engine`]: the ZMTP engine joining a byte stream, the codec and a
 //!   pipe: batched vectored writes, zero-copy reads, heartbeats.
 //! * [`io_thread`]: the threads running engines on the async-io reactor.
-//! * [`Context`], [`Socket`], [`pattern`], [`monitor`]: the socket layer.
+//! * [`Context`], [`Socket`], [`pattern`], [`monitor`]: the socket layer;
+//!   [`pattern::LoadBalancer`] and [`pattern::FairQueue`] are the routing
+//!   the socket patterns share (libzmq's `lb_t` and `fq_t`).
 //! * [`poller`]: waiting on many sockets at once; [`proxy`]: libzmq's
 //!   `zmq_proxy` and `zmq_proxy_steerable`.
 //! * [`Endpoint`], [`SocketOptions`], [`Error`]: endpoints parsed with

@@ -66,7 +66,10 @@
 //! # Cost per message
 //!
 //! Each socket keeps its pipes in an *active list* (libzmq's layout): one
-//! vector, the ready pipes first, a cursor over those. A send or a receive
+//! vector, the ready pipes first, a cursor over those: PUSH in a
+//! [`LoadBalancer`](smolmq_core::pattern::LoadBalancer), PULL in a
+//! [`FairQueue`](smolmq_core::pattern::FairQueue), both from
+//! `smolmq-core`. A send or a receive
 //! looks at the pipe under the cursor, moves the cursor on, and is done; a
 //! pipe that refuses is swapped out of the ready part in O(1) and swapped
 //! back when its event arrives. No allocation, no scan of the pipes, no lock
@@ -87,7 +90,6 @@
 
 #![forbid(unsafe_code)]
 
-mod active;
 mod pull;
 mod push;
 

@@ -1,7 +1,6 @@
 //! PULL: fair-queued in from the peers that have messages.
 
-use crate::active::ActiveList;
-use smolmq_core::pattern::{Pattern, PipeEvent, PipeId, Pipes, Refused};
+use smolmq_core::pattern::{FairQueue, Pattern, PipeEvent, PipeId, Pipes, Refused};
 use smolmq_core::{Error, Msg};
 
 /// The PULL pattern (RFC 30/PIPELINE): messages are taken, whole, from the
@@ -17,8 +16,8 @@ use smolmq_core::{Error, Msg};
 /// `ctx.socket_with(SocketType::Pull, Box::new(Pull::new()))`.
 #[derive(Debug, Default)]
 pub struct Pull {
-    /// Every peer; those with messages first.
-    inq: ActiveList,
+    /// Every peer, in turn those with messages.
+    inq: FairQueue,
 }
 
 impl Pull {
@@ -36,7 +35,7 @@ impl Pattern for Pull {
     }
 
     fn detach(&mut self, id: PipeId) {
-        self.inq.remove(id);
+        self.inq.detach(id);
     }
 
     fn send(&mut self, _pipes: &mut Pipes, msg: Msg) -> Result<(), Refused> {
@@ -48,25 +47,22 @@ impl Pattern for Pull {
 
     #[inline]
     fn recv(&mut self, pipes: &mut Pipes) -> Result<Msg, Error> {
-        while let Some(id) = self.inq.current() {
-            if let Some(msg) = pipes.recv(id) {
-                self.inq.advance();
-                return Ok(msg);
-            }
-            // Empty: back when readable. Ended: detached after this call.
-            self.inq.deactivate_current();
+        // An empty pipe is back in the turn when it is readable; an ended
+        // one is detached after this call.
+        match self.inq.recv(pipes) {
+            Some((_, msg)) => Ok(msg),
+            None => Err(Error::WouldBlock),
         }
-        Err(Error::WouldBlock)
     }
 
     fn activated(&mut self, pipes: &mut Pipes, id: PipeId, event: PipeEvent) {
         match event {
-            PipeEvent::Readable => self.inq.activate(id),
+            PipeEvent::Readable => self.inq.activated(id),
             // Nothing left to read: it ends now (detached after this).
             // Otherwise what the peer sent is delivered first, at the
             // pipe's turns.
             PipeEvent::Closed if pipes.is_ended(id) => {}
-            PipeEvent::Closed => self.inq.activate(id),
+            PipeEvent::Closed => self.inq.activated(id),
             _ => {}
         }
     }
@@ -74,13 +70,7 @@ impl Pattern for Pull {
     fn has_in(&mut self, pipes: &mut Pipes) -> bool {
         // As a receive would: the first pipe with a message in turn; empty
         // pipes leave the turn (and are told back when they have one).
-        while let Some(id) = self.inq.current() {
-            if pipes.can_read(id) {
-                return true;
-            }
-            self.inq.deactivate_current();
-        }
-        false
+        self.inq.has_in(pipes)
     }
 
     fn has_out(&mut self, _pipes: &mut Pipes) -> bool {

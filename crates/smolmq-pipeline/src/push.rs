@@ -1,7 +1,6 @@
 //! PUSH: round robin out over the peers with room.
 
-use crate::active::ActiveList;
-use smolmq_core::pattern::{Pattern, PipeEvent, PipeId, Pipes, Refused};
+use smolmq_core::pattern::{LoadBalancer, Pattern, PipeEvent, PipeId, Pipes, Refused};
 use smolmq_core::{Error, Msg};
 
 /// The PUSH pattern (RFC 30/PIPELINE): each message goes, whole, to one
@@ -17,8 +16,8 @@ use smolmq_core::{Error, Msg};
 /// `ctx.socket_with(SocketType::Push, Box::new(Push::new()))`.
 #[derive(Debug, Default)]
 pub struct Push {
-    /// Every peer; those with room first.
-    out: ActiveList,
+    /// Every peer, round robin over those with room.
+    out: LoadBalancer,
 }
 
 impl Push {
@@ -37,26 +36,17 @@ impl Pattern for Push {
     }
 
     fn detach(&mut self, id: PipeId) {
-        self.out.remove(id);
+        self.out.detach(id);
     }
 
     #[inline]
-    fn send(&mut self, pipes: &mut Pipes, mut msg: Msg) -> Result<(), Refused> {
-        while let Some(id) = self.out.current() {
-            match pipes.send(id, msg) {
-                Ok(()) => {
-                    self.out.advance();
-                    return Ok(());
-                }
-                // Full: back when it is writable. Closed: detached after
-                // this call.
-                Err(refused) => {
-                    msg = refused.into_inner();
-                    self.out.deactivate_current();
-                }
-            }
+    fn send(&mut self, pipes: &mut Pipes, msg: Msg) -> Result<(), Refused> {
+        // A full pipe is back in the turn when it is writable; a closed one
+        // is detached after this call.
+        match self.out.send(pipes, msg) {
+            Ok(_) => Ok(()),
+            Err(msg) => Err(Refused::would_block(msg)),
         }
-        Err(Refused::would_block(msg))
     }
 
     fn recv(&mut self, _pipes: &mut Pipes) -> Result<Msg, Error> {
@@ -67,7 +57,7 @@ impl Pattern for Push {
 
     fn activated(&mut self, pipes: &mut Pipes, id: PipeId, event: PipeEvent) {
         match event {
-            PipeEvent::Writable => self.out.activate(id),
+            PipeEvent::Writable => self.out.activated(id),
             PipeEvent::Closed => {
                 // A PULL sends nothing; whatever a stray peer sent is
                 // dropped so the pipe can end now (reading it empty with
@@ -79,7 +69,7 @@ impl Pattern for Push {
                 }
                 // If it has ended, it is detached right after this; if the
                 // event was a stale hint, the pipe is tried at its turn.
-                self.out.activate(id);
+                self.out.activated(id);
             }
             _ => {}
         }
@@ -92,12 +82,6 @@ impl Pattern for Push {
     fn has_out(&mut self, pipes: &mut Pipes) -> bool {
         // As a send would: the first pipe with room in turn; pipes without
         // it leave the turn (and are told back when they have room).
-        while let Some(id) = self.out.current() {
-            if pipes.can_write(id) {
-                return true;
-            }
-            self.out.deactivate_current();
-        }
-        false
+        self.out.has_out(pipes)
     }
 }

@@ -66,7 +66,9 @@
 //! * **XSUB** sends what the application sends to every publisher,
 //!   keeping its own count of subscriptions (for reconnections and new
 //!   publishers) and passing only the last cancel of a topic; it receives
-//!   everything, unfiltered. Receiving is fair-queued for SUB and XSUB.
+//!   everything, unfiltered. Receiving is fair-queued for SUB and XSUB
+//!   (smolmq-core's [`FairQueue`](smolmq_core::pattern::FairQueue): one
+//!   message from each publisher that has some, in turn).
 //!
 //! # Differences from libzmq
 //!

@@ -3,7 +3,7 @@
 
 use crate::publisher::{parse_subscription, subscription_msg};
 use crate::trie::CountingTrie;
-use smolmq_core::pattern::{Pattern, PipeEvent, PipeId, Pipes, Refused};
+use smolmq_core::pattern::{FairQueue, Pattern, PipeEvent, PipeId, Pipes, Refused};
 use smolmq_core::pipe::WriteError;
 use smolmq_core::{Error, Msg};
 use std::collections::VecDeque;
@@ -17,8 +17,6 @@ struct SubPipe {
     /// The connection (handshake generation) our subscriptions were last
     /// sent for: a later one gets them all again.
     sent_for: u64,
-    /// In the fair-queueing list.
-    active: bool,
 }
 
 /// What SUB and XSUB share (libzmq's SUB is an XSUB that filters).
@@ -30,22 +28,15 @@ struct Subscriber {
     subs: CountingTrie,
     /// Per-pipe state, by `PipeId::index`.
     state: Vec<Option<SubPipe>>,
-    /// Every attached pipe.
+    /// Every attached pipe, in attach order (subscriptions go to all).
     peers: Vec<PipeId>,
-    /// Pipes that may have messages, for fair queueing.
-    active: Vec<PipeId>,
-    /// The next of `active` to read from.
-    current: usize,
+    /// In: every attached pipe, in turn those that may have messages.
+    fq: FairQueue,
     /// A message taken by `has_in`, delivered by the next `recv`.
     prefetched: Option<Msg>,
 }
 
 impl Subscriber {
-    /// Per-pipe state of `id`.
-    fn state_mut(&mut self, id: PipeId) -> Option<&mut SubPipe> {
-        self.state.get_mut(id.index()).and_then(Option::as_mut)
-    }
-
     fn attach(&mut self, pipes: &mut Pipes, id: PipeId) -> bool {
         let i = id.index();
         if self.state.len() <= i {
@@ -57,10 +48,9 @@ impl Subscriber {
         self.state[i] = Some(SubPipe {
             backlog: VecDeque::new(),
             sent_for: generation,
-            active: true,
         });
         self.peers.push(id);
-        self.active.push(id);
+        self.fq.attach(id);
         self.send_all_subscriptions(pipes, id);
         true
     }
@@ -70,9 +60,7 @@ impl Subscriber {
             *s = None;
         }
         self.peers.retain(|&p| p != id);
-        if let Some(k) = self.active.iter().position(|&p| p == id) {
-            self.active.swap_remove(k);
-        }
+        self.fq.detach(id);
     }
 
     /// Writes every current subscription to pipe `id`.
@@ -124,29 +112,15 @@ impl Subscriber {
         }
     }
 
-    /// The next message that passes the filter, fair-queued.
+    /// The next message that passes the filter, fair-queued: one message
+    /// per pipe in turn, filtered or not; a pipe read empty leaves the turn
+    /// until `Readable` (or `Closed`) brings it back.
+    #[inline]
     fn fetch(&mut self, pipes: &mut Pipes) -> Option<Msg> {
-        while !self.active.is_empty() {
-            if self.current >= self.active.len() {
-                self.current = 0;
-            }
-            let id = self.active[self.current];
-            match pipes.recv(id) {
-                Some(msg) => {
-                    // One message per pipe in turn.
-                    self.current += 1;
-                    let first: &[u8] = msg.first();
-                    if !self.filter || self.subs.matches(first) {
-                        return Some(msg);
-                    }
-                }
-                None => {
-                    // Empty (a `Readable` brings it back) or ended.
-                    self.active.swap_remove(self.current);
-                    if let Some(s) = self.state_mut(id) {
-                        s.active = false;
-                    }
-                }
+        while let Some((_, msg)) = self.fq.recv(pipes) {
+            let first: &[u8] = msg.first();
+            if !self.filter || self.subs.matches(first) {
+                return Some(msg);
             }
         }
         None
@@ -172,10 +146,7 @@ impl Subscriber {
         };
         match event {
             // Closed: reading notices the end once the rest is read.
-            PipeEvent::Readable | PipeEvent::Closed if !state.active => {
-                state.active = true;
-                self.active.push(id);
-            }
+            PipeEvent::Readable | PipeEvent::Closed => self.fq.activated(id),
             PipeEvent::Writable => {
                 while let Some(msg) = state.backlog.pop_front() {
                     match pipes.write(id, msg) {

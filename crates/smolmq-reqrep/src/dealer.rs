@@ -1,6 +1,6 @@
 //! DEALER: round robin out, fair queueing in.
 
-use crate::{FairQueue, LoadBalancer};
+use smolmq_core::pattern::{FairQueue, LoadBalancer};
 use smolmq_core::pattern::{Pattern, PipeEvent, PipeId, Pipes, Refused};
 use smolmq_core::{Error, Msg};
 

@@ -101,20 +101,21 @@
 
 #![forbid(unsafe_code)]
 
-mod active;
 mod dealer;
-mod fq;
-mod lb;
 mod rep;
 mod req;
 mod router;
 
 pub use dealer::Dealer;
-pub use fq::FairQueue;
-pub use lb::LoadBalancer;
 pub use rep::Rep;
 pub use req::Req;
 pub use router::Router;
+
+/// The load balancer and fair queue these patterns route with, shared
+/// with the other pattern crates: they live in
+/// [`smolmq_core::pattern`] and are re-exported here under their old
+/// paths, for compatibility.
+pub use smolmq_core::pattern::{FairQueue, LoadBalancer};
 
 use bytes::Bytes;
 use smolmq_core::pattern::{Pattern, PipeEvent, PipeId, Pipes};

@@ -1,7 +1,7 @@
 //! REP: receive a request, send its reply, and again.
 
-use crate::FairQueue;
 use bytes::Bytes;
+use smolmq_core::pattern::FairQueue;
 use smolmq_core::pattern::{Pattern, PipeEvent, PipeId, Pipes, Refused};
 use smolmq_core::{Error, Msg};
 

@@ -1,7 +1,7 @@
 //! REQ: strictly alternating requests and replies.
 
-use crate::{FairQueue, LoadBalancer};
 use bytes::Bytes;
+use smolmq_core::pattern::{FairQueue, LoadBalancer};
 use smolmq_core::pattern::{Pattern, PipeEvent, PipeId, Pipes, Refused};
 use smolmq_core::{Error, Msg};
 

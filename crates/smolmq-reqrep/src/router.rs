@@ -1,7 +1,7 @@
 //! ROUTER: messages addressed by routing id.
 
-use crate::FairQueue;
 use bytes::Bytes;
+use smolmq_core::pattern::FairQueue;
 use smolmq_core::pattern::{Pattern, PipeEvent, PipeId, Pipes, Refused};
 use smolmq_core::pipe::WriteError;
 use smolmq_core::{Error, Msg};

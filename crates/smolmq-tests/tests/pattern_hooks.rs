@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use smolmq_core::pattern::{Pair, Pattern, Peer, PipeEvent, PipeId, Pipes, Refused};
 use smolmq_core::{Context, Error, Msg, Socket};
-use smolmq_tests::{bind, bind_endpoint, context, options, Transport, ALL, TIMEOUT};
+use smolmq_tests::{bind, bind_endpoint, context, options, socket_of, Transport, ALL, TIMEOUT};
 use smolmq_zmtp::SocketType;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -64,10 +64,9 @@ fn recorder(
         log: log.clone(),
         ..Recorder::default()
     };
-    let mut s = ctx.socket_with(kind, Box::new(pattern));
-    let mut o = options();
-    o.routing_id = Some(Bytes::from_static(routing_id));
-    s.set_options(o).unwrap();
+    let s = socket_of(ctx, kind, Box::new(pattern), |o| {
+        o.routing_id = Some(Bytes::from_static(routing_id));
+    });
     (s, log)
 }
 

@@ -1,96 +1,29 @@
-//! Helpers shared by the pipeline tests: contexts, sockets with timeouts,
-//! endpoints per transport, bounded waits, numbered messages.
+//! Helpers shared by the pipeline tests: smolmq-tests' contexts, options,
+//! endpoints and waits, plus PUSH / PULL sockets, numbered messages and
+//! filling / draining sockets.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 use smolmq_core::{Context, Error, Msg, Socket, SocketOptions};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The transports every scenario runs over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
-    Inproc,
-    Ipc,
-    Tcp,
-}
-
-/// Every transport.
-pub const ALL: [Transport; 3] = [Transport::Inproc, Transport::Ipc, Transport::Tcp];
-
-/// The longest any one wait may take before the test fails (generous: the
-/// machine is slow and busy).
-pub const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A context with the tcp and ipc transports.
-pub fn context() -> Context {
-    let ctx = Context::new().expect("I/O thread");
-    ctx.add_transport(Arc::new(smolmq_tcp::TcpTransport));
-    ctx.add_transport(Arc::new(smolmq_ipc::IpcTransport));
-    ctx
-}
-
-/// Options with SNDTIMEO / RCVTIMEO of [`TIMEOUT`] and quick reconnects,
-/// changed by `tune`.
-pub fn options(tune: impl FnOnce(&mut SocketOptions)) -> SocketOptions {
-    let mut o = SocketOptions {
-        sndtimeo: Some(TIMEOUT),
-        rcvtimeo: Some(TIMEOUT),
-        reconnect_ivl: Some(Duration::from_millis(20)),
-        ..SocketOptions::default()
-    };
-    tune(&mut o);
-    o
-}
+pub use smolmq_tests::{
+    bind_named as bind, context, endpoint, options_with as options, Transport, ALL, TIMEOUT,
+};
 
 /// A PUSH socket with [`options`].
 pub fn push(ctx: &Context, tune: impl FnOnce(&mut SocketOptions)) -> Socket {
-    let mut s = smolmq_pipeline::push_socket(ctx);
-    s.set_options(options(tune)).expect("options");
-    s
+    smolmq_tests::with_options(smolmq_pipeline::push_socket(ctx), tune)
 }
 
 /// A PULL socket with [`options`].
 pub fn pull(ctx: &Context, tune: impl FnOnce(&mut SocketOptions)) -> Socket {
-    let mut s = smolmq_pipeline::pull_socket(ctx);
-    s.set_options(options(tune)).expect("options");
-    s
-}
-
-/// A fresh endpoint of `t` for test `name`: tcp port 0 on loopback, an ipc
-/// path in the temp dir or an inproc name, unique per process and call.
-pub fn endpoint(t: Transport, name: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let pid = std::process::id();
-    match t {
-        Transport::Inproc => format!("inproc://{name}-{pid}-{n}"),
-        Transport::Ipc => {
-            let path = std::env::temp_dir().join(format!("smolmq-pl-{pid}-{name}-{n}.sock"));
-            format!("ipc://{}", path.display())
-        }
-        Transport::Tcp => "tcp://127.0.0.1:0".to_owned(),
-    }
-}
-
-/// Binds `s` to a fresh endpoint of `t`; returns where to connect.
-pub fn bind(s: &mut Socket, t: Transport, name: &str) -> String {
-    s.bind(&endpoint(t, name)).expect("bind");
-    s.last_endpoint().expect("bound").to_string()
+    smolmq_tests::with_options(smolmq_pipeline::pull_socket(ctx), tune)
 }
 
 /// Waits (bounded) until `s` has `n` peers attached.
 pub fn wait_peers(s: &mut Socket, n: usize, what: &str) {
-    let deadline = Instant::now() + TIMEOUT;
-    while s.peer_count() != n {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: {} peers, not {n}",
-            s.peer_count()
-        );
-        let _ = s.wait_activity(Some(Duration::from_millis(50)));
-    }
+    smolmq_tests::wait_until(s, &format!("{what}: {n} peers"), |s| s.peer_count() == n);
 }
 
 /// A message `(sender, seq)` padded to `size` bytes (at least 8).

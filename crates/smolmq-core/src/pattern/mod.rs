@@ -31,6 +31,39 @@
 //! then the topic to subscribe, `0` then the topic to cancel (ZMTP 3.0's
 //! form); the engine turns them into SUBSCRIBE / CANCEL commands for a
 //! ZMTP 3.1 peer and back.
+//!
+//! # Load balancing and fair queueing
+//!
+//! The routing most patterns share is here, as in libzmq (`lb_t`,
+//! `fq_t`): [`LoadBalancer`] sends each message to the next pipe with room
+//! (PUSH, DEALER, REQ), [`FairQueue`] takes one message from each pipe that
+//! has some, in turn (PULL, DEALER, ROUTER, REQ, REP, SUB, XSUB).
+//!
+//! Both keep an *active list*, libzmq's layout: one vector of every
+//! attached pipe with the ready ones (room to write, or messages to read)
+//! first, a count of those, a round-robin cursor over them, and a table by
+//! [`PipeId::index`] giving each pipe's place in the vector. Costs:
+//!
+//! * a send or receive looks at the pipe under the cursor, writes and
+//!   flushes it (or reads it) and moves the cursor on: one pipe operation
+//!   and a cursor step per message, no allocation, no lock, no scan;
+//! * a pipe that refuses (full, or read empty) is swapped out of the ready
+//!   part in O(1), and the next ready pipe is tried;
+//! * attach, detach and activation are O(1) too (a swap with the boundary
+//!   of the ready part); the vectors grow only to the largest number of
+//!   pipes (and the highest slot index) the socket has had.
+//!
+//! Events drive them: a pipe refused at its HWM is armed to send
+//! [`PipeEvent::Writable`] when it has room, which the pattern passes to
+//! [`LoadBalancer::activated`]; a pipe read empty is armed to send
+//! [`PipeEvent::Readable`], passed to [`FairQueue::activated`] (as is
+//! [`PipeEvent::Closed`], so what a departed peer sent is still read; the
+//! pipe ends at the empty read after it). Events are hints: activating a
+//! pipe already ready, or a slot not attached, is ignored, and a stale
+//! event for a slot since detached and reused by a new pipe at worst makes
+//! that pipe ready early: its next write or read is refused, which takes
+//! it out again and arms its event anew. No message is lost or reordered
+//! within a pipe either way.
 
 use crate::pipe::{Pipe, WriteError};
 use crate::{Error, Msg};
@@ -41,12 +74,20 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+mod active;
+mod fq;
+mod lb;
+
+pub use fq::FairQueue;
+pub use lb::LoadBalancer;
+
 /// Identifies one of a socket's pipes for as long as it is attached.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct PipeId(usize);
 
 impl PipeId {
     /// The slot index, for patterns that keep per-pipe tables.
+    #[inline]
     pub fn index(self) -> usize {
         self.0
     }

@@ -1,39 +1,26 @@
 //! The active list: a socket's pipes with the ready ones first, and a round
-//! robin cursor over those.
+//! robin cursor over those. What [`LoadBalancer`](super::LoadBalancer) and
+//! [`FairQueue`](super::FairQueue) are built on.
 //!
 //! The shape of libzmq's `lb_t` / `fq_t` pipe arrays: one vector of every
-//! attached pipe, its first `active` entries the pipes that may take (PUSH)
-//! or give (PULL) a message now. Moving a pipe in or out of the ready part
-//! is one swap with the boundary; a table indexed by the pipe's slot number
-//! gives each pipe's position, so no operation searches. Every operation is
-//! O(1) and none allocates once the vectors have grown to the largest
-//! number of pipes the socket has had.
+//! attached pipe, its first `active` entries the pipes that may take (load
+//! balancing) or give (fair queueing) a message now. Moving a pipe in or
+//! out of the ready part is one swap with the boundary; a table indexed by
+//! [`PipeId::index`] gives each pipe's position, so no operation searches.
+//! Every operation is O(1) and none allocates once the vectors have grown
+//! to the largest number of pipes the socket has had.
 
-use smolmq_core::pattern::PipeId;
-
-/// What the list holds: something with a small slot number, unique among
-/// the attached ones.
-pub(crate) trait Slot: Copy + PartialEq + std::fmt::Debug {
-    /// The slot number.
-    fn slot(self) -> usize;
-}
-
-impl Slot for PipeId {
-    #[inline]
-    fn slot(self) -> usize {
-        self.index()
-    }
-}
+use super::PipeId;
 
 /// Marks a slot with no pipe in the list.
 const NONE: usize = usize::MAX;
 
 /// Attached pipes, ready ones first, with a round-robin cursor.
-#[derive(Debug)]
-pub(crate) struct ActiveList<T = PipeId> {
+#[derive(Debug, Default)]
+pub(crate) struct ActiveList {
     /// Every attached pipe; `[0, active)` are ready.
-    pipes: Vec<T>,
-    /// `pos[id.slot()]`: where pipe `id` is in `pipes`, or [`NONE`].
+    pipes: Vec<PipeId>,
+    /// `pos[id.index()]`: where pipe `id` is in `pipes`, or [`NONE`].
     pos: Vec<usize>,
     /// How many pipes at the front of `pipes` are ready.
     active: usize,
@@ -42,18 +29,7 @@ pub(crate) struct ActiveList<T = PipeId> {
     current: usize,
 }
 
-impl<T> Default for ActiveList<T> {
-    fn default() -> Self {
-        ActiveList {
-            pipes: Vec::new(),
-            pos: Vec::new(),
-            active: 0,
-            current: 0,
-        }
-    }
-}
-
-impl<T: Slot> ActiveList<T> {
+impl ActiveList {
     /// Number of ready pipes.
     #[cfg(test)]
     pub(crate) fn active(&self) -> usize {
@@ -61,14 +37,14 @@ impl<T: Slot> ActiveList<T> {
     }
 
     /// Number of attached pipes, ready or not.
-    #[cfg(test)]
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.pipes.len()
     }
 
     /// The ready pipe whose turn it is, if any pipe is ready.
     #[inline]
-    pub(crate) fn current(&self) -> Option<T> {
+    pub(crate) fn current(&self) -> Option<PipeId> {
         if self.active == 0 {
             None
         } else {
@@ -78,7 +54,7 @@ impl<T: Slot> ActiveList<T> {
 
     /// True if `id` is attached and ready.
     #[cfg(test)]
-    pub(crate) fn is_active(&self, id: T) -> bool {
+    pub(crate) fn is_active(&self, id: PipeId) -> bool {
         self.position(id).is_some_and(|p| p < self.active)
     }
 
@@ -93,10 +69,13 @@ impl<T: Slot> ActiveList<T> {
 
     /// The current pipe is not ready any more (refused a write or read
     /// empty): it leaves the ready part, and the turn goes to the pipe that
-    /// takes its place (so no pipe loses its turn).
+    /// takes its place (so no pipe loses its turn). Nothing when no pipe is
+    /// ready.
     #[inline]
     pub(crate) fn deactivate_current(&mut self) {
-        debug_assert!(self.active > 0);
+        if self.active == 0 {
+            return;
+        }
         self.active -= 1;
         self.swap(self.current, self.active);
         if self.current == self.active {
@@ -104,9 +83,24 @@ impl<T: Slot> ActiveList<T> {
         }
     }
 
-    /// Adds a new pipe, ready.
-    pub(crate) fn attach(&mut self, id: T) {
-        let i = id.slot();
+    /// Looks for a pipe that is ready in fact, from the current one on:
+    /// `ready` says of each whether it is, and those it refuses leave the
+    /// ready part (as after a refused write or an empty read). The one
+    /// found stays current; `false` when none is.
+    #[inline]
+    pub(crate) fn seek(&mut self, mut ready: impl FnMut(PipeId) -> bool) -> bool {
+        while let Some(id) = self.current() {
+            if ready(id) {
+                return true;
+            }
+            self.deactivate_current();
+        }
+        false
+    }
+
+    /// Adds a new pipe, ready (a pipe already attached is made ready).
+    pub(crate) fn attach(&mut self, id: PipeId) {
+        let i = id.index();
         if i >= self.pos.len() {
             self.pos.resize(i + 1, NONE);
         }
@@ -125,7 +119,8 @@ impl<T: Slot> ActiveList<T> {
 
     /// Pipe `id` is ready again. Events are hints, so this may be said of
     /// a pipe already ready, or of one not attached: both are ignored.
-    pub(crate) fn activate(&mut self, id: T) {
+    #[inline]
+    pub(crate) fn activate(&mut self, id: PipeId) {
         let Some(p) = self.position(id) else {
             return;
         };
@@ -137,7 +132,7 @@ impl<T: Slot> ActiveList<T> {
     }
 
     /// Removes pipe `id` (detached); a pipe not attached is ignored.
-    pub(crate) fn remove(&mut self, id: T) {
+    pub(crate) fn remove(&mut self, id: PipeId) {
         let Some(mut p) = self.position(id) else {
             return;
         };
@@ -154,13 +149,13 @@ impl<T: Slot> ActiveList<T> {
         let last = self.pipes.len() - 1;
         self.swap(p, last);
         self.pipes.pop();
-        self.pos[id.slot()] = NONE;
+        self.pos[id.index()] = NONE;
     }
 
     /// Where `id` is in `pipes`, if attached.
     #[inline]
-    fn position(&self, id: T) -> Option<usize> {
-        match self.pos.get(id.slot()) {
+    fn position(&self, id: PipeId) -> Option<usize> {
+        match self.pos.get(id.index()) {
             Some(&p) if p != NONE => Some(p),
             _ => None,
         }
@@ -173,8 +168,8 @@ impl<T: Slot> ActiveList<T> {
             return;
         }
         self.pipes.swap(a, b);
-        self.pos[self.pipes[a].slot()] = a;
-        self.pos[self.pipes[b].slot()] = b;
+        self.pos[self.pipes[a].index()] = a;
+        self.pos[self.pipes[b].index()] = b;
     }
 
     /// Checks the invariants (tests only).
@@ -183,7 +178,7 @@ impl<T: Slot> ActiveList<T> {
         assert!(self.active <= self.pipes.len());
         assert!(self.current < self.active.max(1));
         for (p, id) in self.pipes.iter().enumerate() {
-            assert_eq!(self.pos[id.slot()], p);
+            assert_eq!(self.pos[id.index()], p);
         }
         let listed = self.pos.iter().filter(|&&p| p != NONE).count();
         assert_eq!(listed, self.pipes.len());
@@ -195,37 +190,39 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Slot numbers stand in for pipe ids.
-    #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-    struct Id(usize);
-
-    impl Slot for Id {
-        fn slot(self) -> usize {
-            self.0
-        }
+    /// The pipe of slot `i`.
+    fn id(i: usize) -> PipeId {
+        PipeId::from_index(i)
     }
 
-    fn list_of(n: usize) -> ActiveList<Id> {
+    fn list_of(n: usize) -> ActiveList {
         let mut list = ActiveList::default();
         for i in 0..n {
-            list.attach(Id(i));
+            list.attach(id(i));
             list.check();
         }
         list
     }
 
+    /// The next `n` turns.
+    fn turns(list: &mut ActiveList, n: usize) -> Vec<PipeId> {
+        (0..n)
+            .map(|_| {
+                let c = list.current().unwrap();
+                list.advance();
+                c
+            })
+            .collect()
+    }
+
     #[test]
-    fn round_robin_over_ready_pipes() {
-        let mut list = list_of(3);
-        let mut order = Vec::new();
-        for _ in 0..6 {
-            order.push(list.current().unwrap());
-            list.advance();
-        }
-        assert_eq!(order[..3], order[3..]);
-        let mut firsts = order[..3].to_vec();
-        firsts.sort();
-        assert_eq!(firsts, [Id(0), Id(1), Id(2)]);
+    fn round_robin_over_ready_pipes_in_attach_order() {
+        let mut list = list_of(4);
+        let p: Vec<PipeId> = (0..4).map(id).collect();
+        assert_eq!(
+            turns(&mut list, 8),
+            [p[0], p[1], p[2], p[3], p[0], p[1], p[2], p[3]]
+        );
     }
 
     #[test]
@@ -244,8 +241,8 @@ mod tests {
         // change nothing more.
         list.activate(gone);
         list.activate(gone);
-        list.activate(Id(0));
-        list.activate(Id(7));
+        list.activate(id(0));
+        list.activate(id(7));
         list.check();
         assert_eq!(list.active(), 3);
         while list.active() > 0 {
@@ -253,14 +250,23 @@ mod tests {
             list.check();
         }
         assert_eq!(list.current(), None);
+        // With nothing ready, deactivating is a no-op.
+        list.deactivate_current();
+        list.check();
         assert_eq!(list.len(), 3);
+        list.activate(id(1));
+        assert_eq!(list.current(), Some(id(1)));
+        // Removing a pipe that is not ready keeps the ready one current.
+        list.remove(id(0));
+        list.check();
+        assert_eq!(list.current(), Some(id(1)));
     }
 
     #[test]
     fn removal_keeps_the_rest() {
         let mut list = list_of(4);
         list.deactivate_current();
-        let inactive = (0..4).map(Id).find(|&id| !list.is_active(id)).unwrap();
+        let inactive = (0..4).map(id).find(|&id| !list.is_active(id)).unwrap();
         list.advance();
         list.advance();
         let active = list.current().unwrap();
@@ -272,13 +278,21 @@ mod tests {
         list.check();
         assert_eq!(list.len(), 2);
         assert_eq!(list.active(), 2);
-        for id in (0..4).map(Id) {
+        for id in (0..4).map(id) {
             assert_eq!(list.is_active(id), id != active && id != inactive);
         }
         // A slot attached again is ready.
         list.attach(active);
         list.check();
         assert_eq!(list.active(), 3);
+        for i in 0..4 {
+            list.remove(id(i));
+            list.check();
+        }
+        assert_eq!(list.len(), 0);
+        assert_eq!(list.current(), None);
+        list.attach(id(3));
+        assert_eq!(list.current(), Some(id(3)));
     }
 
     /// One step of a random schedule.
@@ -308,36 +322,36 @@ mod tests {
         /// one round of the ready pipes.
         #[test]
         fn matches_a_model(ops in proptest::collection::vec(op(), 0..200)) {
-            let mut list = ActiveList::<Id>::default();
+            let mut list = ActiveList::default();
             let mut attached = std::collections::BTreeSet::new();
             let mut ready = std::collections::BTreeSet::new();
             for op in ops {
                 match op {
                     Op::Attach(i) => {
                         if attached.insert(i) {
-                            list.attach(Id(i));
+                            list.attach(id(i));
                             ready.insert(i);
                         }
                     }
                     Op::Activate(i) => {
-                        list.activate(Id(i));
+                        list.activate(id(i));
                         if attached.contains(&i) {
                             ready.insert(i);
                         }
                     }
                     Op::Remove(i) => {
-                        list.remove(Id(i));
+                        list.remove(id(i));
                         attached.remove(&i);
                         ready.remove(&i);
                     }
                     Op::Turn(takes) => {
-                        if let Some(Id(i)) = list.current() {
-                            prop_assert!(ready.contains(&i));
+                        if let Some(p) = list.current() {
+                            prop_assert!(ready.contains(&p.index()));
                             if takes {
                                 list.advance();
                             } else {
                                 list.deactivate_current();
-                                ready.remove(&i);
+                                ready.remove(&p.index());
                             }
                         } else {
                             prop_assert!(ready.is_empty());
@@ -348,18 +362,13 @@ mod tests {
                 prop_assert_eq!(list.len(), attached.len());
                 prop_assert_eq!(list.active(), ready.len());
                 for i in 0..8 {
-                    prop_assert_eq!(list.is_active(Id(i)), ready.contains(&i));
+                    prop_assert_eq!(list.is_active(id(i)), ready.contains(&i));
                 }
             }
             // Fairness: with nothing changing, one round visits every ready
             // pipe once.
-            let mut round: Vec<usize> = (0..list.active())
-                .map(|_| {
-                    let Id(i) = list.current().unwrap();
-                    list.advance();
-                    i
-                })
-                .collect();
+            let n = list.active();
+            let mut round: Vec<usize> = turns(&mut list, n).into_iter().map(PipeId::index).collect();
             round.sort_unstable();
             prop_assert_eq!(round, ready.into_iter().collect::<Vec<_>>());
         }
