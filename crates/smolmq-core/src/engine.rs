@@ -26,7 +26,7 @@
 
 use crate::pipe::{Pipe, PipeEvents, WriteError};
 use crate::transport::BoxStream;
-use crate::Msg;
+use crate::{FrameRef, Msg};
 use async_io::Timer;
 use atomic_waker::AtomicWaker;
 use bytes::{Bytes, BytesMut};
@@ -525,7 +525,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         while self.out.len() < WRITE_BATCH {
             match self.pipe.read() {
                 Some(msg) => {
-                    self.out.message(msg.frames());
+                    encode_message(&mut self.out, &msg);
                     progress = true;
                 }
                 None => {
@@ -621,6 +621,21 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         }
         progress |= self.write_some(cx)?;
         Ok(progress)
+    }
+}
+
+/// Adds a message to the encoder: inline (small) frames are copied into
+/// the batch, shared ones handed to the encoder as `Bytes` (which copies
+/// them below its threshold, and passes larger ones through).
+#[inline]
+fn encode_message(out: &mut Encoder, msg: &Msg) {
+    let last = msg.len() - 1;
+    for (i, frame) in msg.shared_frames().enumerate() {
+        let more = i < last;
+        match frame {
+            FrameRef::Inline(body) => out.frame_slice(body, more),
+            FrameRef::Shared(body) => out.frame(body, more),
+        }
     }
 }
 

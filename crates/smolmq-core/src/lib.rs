@@ -76,7 +76,7 @@ pub use endpoint::{
 };
 pub use error::{Error, Result};
 pub use monitor::SocketEvent;
-pub use msg::{EmptyMsgError, IntoFrames, Msg};
+pub use msg::{EmptyMsgError, FrameRef, IntoFrames, Iter, Msg, SharedFrames, INLINE_MAX};
 pub use options::{
     OptionError, SocketOptions, TcpKeepalive, MAX_DURATION, MAX_HEARTBEAT_TTL, MAX_ROUTING_ID,
 };

@@ -20,7 +20,7 @@ fn zmq_pair(ctx: &zmq::Context) -> zmq::Socket {
 }
 
 fn frames(msg: &Msg) -> Vec<Vec<u8>> {
-    msg.frames().iter().map(|f| f.to_vec()).collect()
+    msg.iter().map(<[u8]>::to_vec).collect()
 }
 
 /// A message with an empty frame, a short one and a long one.
