@@ -124,11 +124,34 @@ impl Pipes {
 
     /// Takes the next message from pipe `id`, or `None` when it has none
     /// (the socket is then woken when one arrives) or has ended (recorded).
+    ///
+    /// An empty pipe is looked at a few more times, for about a
+    /// microsecond, before the socket gives up on it
+    /// ([`Pipe::read_patiently`]): a receiver that is slightly faster than
+    /// its sender then keeps up with it instead of being woken for every
+    /// message. Patterns that scan many pipes for one message should use
+    /// [`Pipes::recv_now`] for all but the last look.
     pub fn recv(&mut self, id: PipeId) -> Option<Msg> {
+        let pipe = self.slots.get_mut(id.0).and_then(Option::as_mut)?;
+        if let Some(msg) = pipe.read_patiently() {
+            return Some(msg);
+        }
+        self.recv_ended(id)
+    }
+
+    /// As [`Pipes::recv`], without waiting at an empty pipe.
+    pub fn recv_now(&mut self, id: PipeId) -> Option<Msg> {
         let pipe = self.slots.get_mut(id.0).and_then(Option::as_mut)?;
         if let Some(msg) = pipe.read() {
             return Some(msg);
         }
+        self.recv_ended(id)
+    }
+
+    /// Pipe `id` was found empty: a message the peer sent just before it
+    /// went, or the pipe recorded as ended.
+    fn recv_ended(&mut self, id: PipeId) -> Option<Msg> {
+        let pipe = self.slots.get_mut(id.0).and_then(Option::as_mut)?;
         if pipe.is_peer_gone() {
             // What the peer sent before it went is delivered first.
             if let Some(msg) = pipe.read() {
