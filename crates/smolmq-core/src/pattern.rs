@@ -55,6 +55,12 @@ impl Pipes {
         self.slots.get_mut(id.0).and_then(Option::take)
     }
 
+    /// True if pipes were found ended since the last `take_ended`.
+    #[inline]
+    pub(crate) fn has_ended(&self) -> bool {
+        !self.ended.is_empty()
+    }
+
     /// The pipes found ended since the last call.
     pub(crate) fn take_ended(&mut self) -> Vec<PipeId> {
         std::mem::take(&mut self.ended)
