@@ -31,7 +31,9 @@
 //! and the harness's `RESULT,pair,<case>,<impl>,<value>,<unit>` lines, so
 //! that `cargo xtask bench pair` prints its table with the ratios. Any
 //! command-line argument that does not start with `-` filters the cells by
-//! name (`tcp_64B`, `inproc`, ...).
+//! name (`tcp_64B`, `inproc`, ...). For profiling one side alone,
+//! `SMOLMQ_BENCH_ONLY=smolmq` (or `libzmq`) and `SMOLMQ_BENCH_METRIC=throughput`
+//! (or `latency`) skip the rest (their figures print as NaN).
 
 use bytes::Bytes;
 use smolmq_core::{Context, Msg, Socket};
@@ -296,8 +298,37 @@ struct Runs {
     p99: Vec<f64>,
 }
 
-/// Median of `values` (not empty).
+/// What a run measures: for profiling one side alone
+/// (`SMOLMQ_BENCH_ONLY=smolmq` or `libzmq`, `SMOLMQ_BENCH_METRIC=throughput`
+/// or `latency`); both and everything by default. Figures not measured
+/// print as NaN.
+struct Selection {
+    /// Only this implementation, if set.
+    only: Option<String>,
+    /// Only this metric ("throughput" or "latency"), if set.
+    metric: Option<String>,
+}
+
+impl Selection {
+    fn from_env() -> Self {
+        Selection {
+            only: std::env::var("SMOLMQ_BENCH_ONLY").ok(),
+            metric: std::env::var("SMOLMQ_BENCH_METRIC").ok(),
+        }
+    }
+
+    /// Whether `imp`'s `metric` is measured.
+    fn measures(&self, imp: Impl, metric: &str) -> bool {
+        self.only.as_deref().is_none_or(|o| o == imp.name())
+            && self.metric.as_deref().is_none_or(|m| m == metric)
+    }
+}
+
+/// Median of `values` (NaN if empty).
 fn median(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -336,6 +367,7 @@ fn cell(
     plan: Plan,
 ) -> Vec<Figure> {
     let payload = Bytes::from(vec![0x5au8; size]);
+    let selected = Selection::from_env();
     let mut pairs: Vec<Option<(End, End)>> = IMPLS
         .iter()
         .map(|&imp| Some(ctxs.pair(imp, transport, n)))
@@ -349,7 +381,10 @@ fn cell(
         } else {
             (plan.messages, plan.round_trips)
         };
-        for (i, _) in IMPLS.iter().enumerate() {
+        for (i, &imp) in IMPLS.iter().enumerate() {
+            if !selected.measures(imp, "throughput") {
+                continue;
+            }
             let (mut server, client) = pairs[i].take().unwrap();
             let (thr, client) = throughput(&mut server, client, &payload, messages);
             if run > 0 {
@@ -357,7 +392,10 @@ fn cell(
             }
             pairs[i] = Some((server, client));
         }
-        for (i, _) in IMPLS.iter().enumerate() {
+        for (i, &imp) in IMPLS.iter().enumerate() {
+            if !selected.measures(imp, "latency") {
+                continue;
+            }
             let (server, mut client) = pairs[i].take().unwrap();
             let ((p50, p99), server) = latency(&mut client, server, &payload, round_trips);
             if run > 0 {
