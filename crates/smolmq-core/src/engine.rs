@@ -5,7 +5,8 @@
 //! pipe ends:
 //!
 //! * **In**: reads the stream into a buffer in large reads, decodes every
-//!   complete frame (bodies are slices of the buffer, no copy), assembles
+//!   complete frame (a small single-frame message is copied into its
+//!   [`Msg`]; other bodies are slices of the buffer, no copy), assembles
 //!   multipart messages, writes them to the pipe and flushes the pipe once
 //!   per read. When the pipe refuses a message at its high-water mark the
 //!   engine stops reading; when the pipe reports room again it delivers the
@@ -26,10 +27,10 @@
 
 use crate::pipe::{Pipe, PipeEvents, WriteError};
 use crate::transport::BoxStream;
-use crate::{FrameRef, Msg};
+use crate::{FrameRef, Msg, INLINE_MAX};
 use async_io::Timer;
 use atomic_waker::AtomicWaker;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 use smolmq_zmtp::{
     Command, CommandError, DecodeError, Encoder, FrameDecoder, Handshake, HandshakeConfig,
@@ -457,12 +458,35 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
     fn decode_buffered(&mut self) -> Result<bool, EngineExit> {
         let mut progress = false;
         while self.held.is_none() {
-            let frame = match self.decoder.decode(&mut self.read_buf) {
-                Ok(Some(frame)) => frame,
+            let view = match self.decoder.peek(&mut self.read_buf) {
+                Ok(Some(view)) => view,
                 Ok(None) => break,
                 Err(e) => return Err(EngineExit::Protocol(e)),
             };
             progress = true;
+            if !view.more
+                && !view.command
+                && view.body.len() <= INLINE_MAX
+                && self.partial.is_none()
+            {
+                // The common case: a small single-frame message, copied
+                // into the message itself. No slice of the read buffer
+                // leaves this thread (no reference count for the receiving
+                // thread to touch), and the buffer, never shared, is reused
+                // in place.
+                let msg = Msg::copy_from_slice(view.body);
+                let wire_len = view.wire_len;
+                self.read_buf.advance(wire_len);
+                self.deliver(msg)?;
+                continue;
+            }
+            // Anything else is taken as a slice of the buffer, no copy.
+            let frame = match self.decoder.decode(&mut self.read_buf) {
+                Ok(Some(frame)) => frame,
+                // `peek` just saw a complete, valid frame.
+                Ok(None) => break,
+                Err(e) => return Err(EngineExit::Protocol(e)),
+            };
             if frame.command {
                 self.on_command(frame.body)?;
                 continue;
