@@ -69,7 +69,7 @@ mod sync;
 pub mod transport;
 
 #[cfg(not(loom))]
-pub use context::Context;
+pub use context::{Context, ContextConfig};
 pub use endpoint::{
     AbstractName, Endpoint, EndpointError, Host, HostName, InprocName, IpcAddr, IpcPath, TcpAddr,
     INPROC_NAME_MAX, IPC_PATH_MAX, SUPPORTED_SCHEMES,
