@@ -19,8 +19,11 @@
 //! is the median over the runs: 5 runs in full mode (`SMOLMQ_BENCH_FULL=1`),
 //! 3 in quick mode. Both sides use default socket options (HWM 1000), one
 //! I/O thread, and the calls libzmq's own perf tools make
-//! (`zmq_send` of a buffer, `zmq_recv` into a reused message); smolmq sends
-//! a `Bytes` clone (no copy), libzmq copies the buffer into a new message.
+//! (`zmq_send` of a buffer, `zmq_recv` into a reused message). libzmq
+//! copies the buffer into a new message; smolmq copies it too up to
+//! `INLINE_MAX` (70) bytes (`Msg::copy_from_slice`: the bytes go inline in
+//! the message, as an application sending small data would do) and sends a
+//! `Bytes` clone (no copy) above.
 //!
 //! Output, one line per figure (issue 10's format):
 //!
@@ -33,10 +36,13 @@
 //! command-line argument that does not start with `-` filters the cells by
 //! name (`tcp_64B`, `inproc`, ...). For profiling one side alone,
 //! `SMOLMQ_BENCH_ONLY=smolmq` (or `libzmq`) and `SMOLMQ_BENCH_METRIC=throughput`
-//! (or `latency`) skip the rest (their figures print as NaN).
+//! (or `latency`) skip the rest (their figures print as NaN), and
+//! `SMOLMQ_BENCH_RUNS=<n>` with `SMOLMQ_BENCH_MESSAGES=<n>` /
+//! `SMOLMQ_BENCH_ROUND_TRIPS=<n>` fix the workload (plus a warm-up run of a
+//! tenth of it).
 
 use bytes::Bytes;
-use smolmq_core::{Context, Msg, Socket};
+use smolmq_core::{Context, Msg, Socket, INLINE_MAX};
 use smolmq_zmtp::SocketType;
 use std::sync::Arc;
 use std::thread;
@@ -98,6 +104,15 @@ impl Plan {
             65..=1024 => (600_000, 10_000),
             _ => (20_000, 2_000),
         };
+        if let Some(runs) = env_number("SMOLMQ_BENCH_RUNS") {
+            // Profiling: an exact workload (the unrecorded warm-up run
+            // moves a tenth of it).
+            return Plan {
+                runs: runs as usize,
+                messages: env_number("SMOLMQ_BENCH_MESSAGES").unwrap_or(messages),
+                round_trips: env_number("SMOLMQ_BENCH_ROUND_TRIPS").unwrap_or(round_trips),
+            };
+        }
         if full {
             Plan {
                 runs: 5,
@@ -112,6 +127,11 @@ impl Plan {
             }
         }
     }
+}
+
+/// The number in environment variable `name`, if set.
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
 /// A unique endpoint on `transport` for pair number `n` of `imp`.
@@ -150,7 +170,14 @@ impl End {
     /// Sends one message carrying `payload`.
     fn send(&mut self, payload: &Bytes) {
         match self {
-            End::Smolmq(s) => s.send_blocking(Msg::from(payload.clone())).expect("send"),
+            End::Smolmq(s) => {
+                let msg = if payload.len() <= INLINE_MAX {
+                    Msg::copy_from_slice(payload)
+                } else {
+                    Msg::from(payload.clone())
+                };
+                s.send_blocking(msg).expect("send")
+            }
             End::Libzmq(s, _) => s.send(&payload[..], 0).expect("send"),
         }
     }
