@@ -458,35 +458,41 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
     fn decode_buffered(&mut self) -> Result<bool, EngineExit> {
         let mut progress = false;
         while self.held.is_none() {
-            let view = match self.decoder.peek(&mut self.read_buf) {
-                Ok(Some(view)) => view,
+            // The common case first: small single-frame messages, copied
+            // into the message itself. No slice of the read buffer leaves
+            // this thread (no reference count for the receiving thread to
+            // touch), the buffer, never shared, is reused in place, and it
+            // is advanced once for the whole run of them.
+            let mut pos = 0;
+            while self.held.is_none() && self.partial.is_none() {
+                let view = match self.decoder.peek_slice(&self.read_buf[pos..]) {
+                    Ok(Some(view)) => view,
+                    Ok(None) => break,
+                    Err(e) => return Err(EngineExit::Protocol(e)),
+                };
+                if view.more || view.command || view.body.len() > INLINE_MAX {
+                    break;
+                }
+                let msg = Msg::copy_from_slice(view.body);
+                pos += view.wire_len;
+                self.deliver(msg)?;
+            }
+            if pos > 0 {
+                self.read_buf.advance(pos);
+                progress = true;
+            }
+            if self.held.is_some() {
+                break;
+            }
+            // Anything else (a command, a multipart message, a larger
+            // frame) is taken as a slice of the buffer, no copy; `decode`
+            // also reserves room for a partial frame.
+            let frame = match self.decoder.decode(&mut self.read_buf) {
+                Ok(Some(frame)) => frame,
                 Ok(None) => break,
                 Err(e) => return Err(EngineExit::Protocol(e)),
             };
             progress = true;
-            if !view.more
-                && !view.command
-                && view.body.len() <= INLINE_MAX
-                && self.partial.is_none()
-            {
-                // The common case: a small single-frame message, copied
-                // into the message itself. No slice of the read buffer
-                // leaves this thread (no reference count for the receiving
-                // thread to touch), and the buffer, never shared, is reused
-                // in place.
-                let msg = Msg::copy_from_slice(view.body);
-                let wire_len = view.wire_len;
-                self.read_buf.advance(wire_len);
-                self.deliver(msg)?;
-                continue;
-            }
-            // Anything else is taken as a slice of the buffer, no copy.
-            let frame = match self.decoder.decode(&mut self.read_buf) {
-                Ok(Some(frame)) => frame,
-                // `peek` just saw a complete, valid frame.
-                Ok(None) => break,
-                Err(e) => return Err(EngineExit::Protocol(e)),
-            };
             if frame.command {
                 self.on_command(frame.body)?;
                 continue;

@@ -275,10 +275,62 @@ impl FrameDecoder {
         }))
     }
 
+    /// Like [`peek`](FrameDecoder::peek), on any byte slice (for a decode
+    /// loop that keeps its own cursor into the read buffer and advances it
+    /// once per batch), but without reserving anything: when it returns
+    /// `None`, call `peek` or `decode` on the buffer (from the frame's
+    /// start) to reserve room for the rest of the frame.
+    ///
+    /// ```
+    /// use smolmq_zmtp::FrameDecoder;
+    ///
+    /// let decoder = FrameDecoder::new(1024);
+    /// let wire = b"\x01\x01a\x00\x01b\x00";
+    /// let mut pos = 0;
+    /// let mut bodies = Vec::new();
+    /// while let Some(view) = decoder.peek_slice(&wire[pos..]).unwrap() {
+    ///     bodies.push(view.body);
+    ///     pos += view.wire_len;
+    /// }
+    /// assert_eq!(bodies, [b"a", b"b"]);
+    /// assert_eq!(pos, 6); // a partial frame is left
+    /// ```
+    #[inline]
+    pub fn peek_slice<'a>(&self, input: &'a [u8]) -> Result<Option<FrameView<'a>>, DecodeError> {
+        let Some(header) = self.parse_header(input)? else {
+            return Ok(None);
+        };
+        let wire_len = header.header_len + header.body_len;
+        let Some(body) = input.get(header.header_len..wire_len) else {
+            return Ok(None);
+        };
+        Ok(Some(FrameView {
+            more: header.more,
+            command: header.command,
+            body,
+            wire_len,
+        }))
+    }
+
     /// Parses the header at the front of `input` and checks it; `None`
     /// (after reserving room for the rest) unless the whole frame is in.
     #[inline]
     fn complete_header(&self, input: &mut BytesMut) -> Result<Option<Header>, DecodeError> {
+        let Some(header) = self.parse_header(input)? else {
+            return Ok(None);
+        };
+        let total = header.header_len + header.body_len;
+        if input.len() < total {
+            input.reserve((total - input.len()).min(MAX_RESERVE_AHEAD));
+            return Ok(None);
+        }
+        Ok(Some(header))
+    }
+
+    /// Parses and checks the header at the front of `input`; `None` if the
+    /// header itself is not all there. The body may not be.
+    #[inline]
+    fn parse_header(&self, input: &[u8]) -> Result<Option<Header>, DecodeError> {
         let Some(&flags) = input.first() else {
             return Ok(None);
         };
@@ -311,14 +363,9 @@ impl FrameDecoder {
                 max: self.max_frame_size,
             });
         }
-        // size <= MAX_FRAME_SIZE_LIMIT, so this neither truncates nor
-        // overflows.
+        // size <= MAX_FRAME_SIZE_LIMIT, so neither this nor the sum with
+        // the header truncates or overflows.
         let size = size as usize;
-        let total = header + size;
-        if input.len() < total {
-            input.reserve((total - input.len()).min(MAX_RESERVE_AHEAD));
-            return Ok(None);
-        }
         Ok(Some(Header {
             more,
             command,

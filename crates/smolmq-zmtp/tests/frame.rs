@@ -296,3 +296,44 @@ fn peek_refuses_and_reserves_like_decode() {
     assert!(input.capacity() <= 2 * (smolmq_zmtp::MAX_RESERVE_AHEAD + 11));
     assert_eq!(input.len(), 11);
 }
+
+#[test]
+fn peek_slice_walks_a_buffer_like_decode() {
+    let mut wire = BytesMut::new();
+    for (i, size) in [0usize, 1, 70, 255, 256, 300, 2].into_iter().enumerate() {
+        let body = Bytes::from(vec![i as u8; size]);
+        Frame::message(body, i % 2 == 0).encode(&mut wire);
+    }
+    let expected = decode_all(&mut FrameDecoder::new(4096), &mut wire.clone());
+    for split in 0..=wire.len() {
+        let decoder = FrameDecoder::new(4096);
+        let input = &wire[..split];
+        let mut pos = 0;
+        let mut frames = Vec::new();
+        while let Some(view) = decoder.peek_slice(&input[pos..]).unwrap() {
+            frames.push(Frame {
+                more: view.more,
+                command: view.command,
+                body: Bytes::copy_from_slice(view.body),
+            });
+            pos += view.wire_len;
+        }
+        assert_eq!(frames[..], expected[..frames.len()], "split at {split}");
+        // Only a partial frame is left.
+        let rest = decode_all(
+            &mut FrameDecoder::new(4096),
+            &mut BytesMut::from(&input[pos..]),
+        );
+        assert!(rest.is_empty());
+    }
+    // Limits and flags are checked as by decode.
+    let decoder = FrameDecoder::new(10);
+    assert_eq!(
+        decoder.peek_slice(b"\x00\x0b"),
+        Err(DecodeError::TooLarge { size: 11, max: 10 })
+    );
+    assert_eq!(
+        decoder.peek_slice(b"\x08\x00"),
+        Err(DecodeError::ReservedFlags { flags: 0x08 })
+    );
+}
