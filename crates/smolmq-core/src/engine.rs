@@ -50,6 +50,11 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Bytes of encoded output gathered before a write.
 const WRITE_BATCH: usize = 64 * 1024;
 
+/// Most slices handed to one vectored write (1 KiB of stack). A batch of
+/// small messages is one slice; each payload passed through without a copy
+/// (8 KiB and up) adds one or two.
+const WRITE_SLICES: usize = 64;
+
 /// Passes through the loop before the engine yields its thread.
 const BUDGET: usize = 32;
 
@@ -379,18 +384,18 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
     fn write_some(&mut self, cx: &mut Context<'_>) -> Result<bool, EngineExit> {
         let mut progress = false;
         loop {
-            // One small allocation per write call (a batch of up to 64 KiB),
-            // not per message.
-            let mut slices: Vec<IoSlice<'_>> = Vec::new();
-            if !self.raw_out.is_empty() {
-                slices.push(IoSlice::new(&self.raw_out));
+            // The slices live on the stack: no allocation per write call.
+            // What does not fit goes in the next call.
+            let mut slices = [IoSlice::new(&[]); WRITE_SLICES];
+            let n = if !self.raw_out.is_empty() {
+                slices[0] = IoSlice::new(&self.raw_out);
+                1
             } else if !self.out.is_empty() {
-                self.out.io_slices(&mut slices);
+                self.out.io_slices_to(&mut slices)
             } else {
                 break;
-            }
-            let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, &slices);
-            drop(slices);
+            };
+            let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, &slices[..n]);
             match polled {
                 Poll::Ready(Ok(0)) => {
                     return Err(EngineExit::Io(io::ErrorKind::WriteZero.into()));
