@@ -19,7 +19,7 @@
 //! let mut client = ctx.socket(SocketType::Pair)?;
 //! client.connect("inproc://crate-docs")?;
 //!
-//! // A two-frame message; building it copies no payload.
+//! // A two-frame message: a frame pushed in front of the body.
 //! let mut msg = Msg::from("world");
 //! msg.push_front(bytes::Bytes::from_static(b"hello"));
 //! client.send_blocking(msg).map_err(|e| e.into_error())?;
@@ -30,12 +30,14 @@
 //!
 //! # The pieces
 //!
-//! * [`Msg`]: a multipart message of [`bytes::Bytes`] frames, 32 bytes by
-//!   value, no allocation of its own for a single frame.
+//! * [`Msg`]: a multipart message, 72 bytes by value; one frame of at most
+//!   [`INLINE_MAX`] bytes is stored inline (no allocation, no reference
+//!   count), larger frames are [`bytes::Bytes`].
 //! * [`pipe`]: lock-free message pipes with high-water marks between a
 //!   socket and each peer, waking their owners only on transitions.
 //! * [`engine`]: the ZMTP engine joining a byte stream, the codec and a
-//!   pipe: batched vectored writes, zero-copy reads, heartbeats.
+//!   pipe: batched vectored writes, zero-copy reads of large frames,
+//!   heartbeats.
 //! * [`io_thread`]: the threads running engines on the async-io reactor.
 //! * [`Context`], [`Socket`], [`pattern`], [`monitor`]: the socket layer.
 //! * [`Endpoint`], [`SocketOptions`], [`Error`]: endpoints parsed with

@@ -11,10 +11,10 @@
 //! * **one [`Bytes`]**: one larger frame, reference counted, never copied.
 //! * **a `Vec<Bytes>`**: two frames or more (one more allocation).
 //!
-//! `size_of::<Msg>()` is 72 bytes on 64-bit targets: [`INLINE_MAX`] is
-//! chosen so that the inline form fills the space the others need anyway
-//! (rounded to a cache-friendly size). Messages travel by value through the
-//! pipes, so copying 72 bytes is the whole cost of handing one over.
+//! `size_of::<Msg>()` is 72 bytes on 64-bit targets: [`INLINE_MAX`] (70)
+//! takes a 64-byte payload with room to spare, plus a length byte and the
+//! variant tag. Messages travel by value through the pipes, so copying 72
+//! bytes is the whole cost of handing a small one over.
 //!
 //! Which form a message has is not observable through the API, save for
 //! pointers: equality, hashing and `Debug` look only at the frames' bytes.
