@@ -19,8 +19,11 @@
 //! is the median over the runs: 5 runs in full mode (`SMOLMQ_BENCH_FULL=1`),
 //! 3 in quick mode. Both sides use default socket options (HWM 1000), one
 //! I/O thread, and the calls libzmq's own perf tools make
-//! (`zmq_send` of a buffer, `zmq_recv` into a reused message); smolmq sends
-//! a `Bytes` clone (no copy), libzmq copies the buffer into a new message.
+//! (`zmq_send` of a buffer, `zmq_recv` into a reused message). libzmq
+//! copies the buffer into a new message; smolmq copies it too up to
+//! `INLINE_MAX` (70) bytes (`Msg::copy_from_slice`: the bytes go inline in
+//! the message, as an application sending small data would do) and sends a
+//! `Bytes` clone (no copy) above.
 //!
 //! Output, one line per figure (issue 10's format):
 //!
@@ -31,10 +34,15 @@
 //! and the harness's `RESULT,pair,<case>,<impl>,<value>,<unit>` lines, so
 //! that `cargo xtask bench pair` prints its table with the ratios. Any
 //! command-line argument that does not start with `-` filters the cells by
-//! name (`tcp_64B`, `inproc`, ...).
+//! name (`tcp_64B`, `inproc`, ...). For profiling one side alone,
+//! `SMOLMQ_BENCH_ONLY=smolmq` (or `libzmq`) and `SMOLMQ_BENCH_METRIC=throughput`
+//! (or `latency`) skip the rest (their figures print as NaN), and
+//! `SMOLMQ_BENCH_RUNS=<n>` with `SMOLMQ_BENCH_MESSAGES=<n>` /
+//! `SMOLMQ_BENCH_ROUND_TRIPS=<n>` fix the workload (plus a warm-up run of a
+//! tenth of it).
 
 use bytes::Bytes;
-use smolmq_core::{Context, Msg, Socket};
+use smolmq_core::{Context, Msg, Socket, INLINE_MAX};
 use smolmq_zmtp::SocketType;
 use std::sync::Arc;
 use std::thread;
@@ -96,6 +104,15 @@ impl Plan {
             65..=1024 => (600_000, 10_000),
             _ => (20_000, 2_000),
         };
+        if let Some(runs) = env_number("SMOLMQ_BENCH_RUNS") {
+            // Profiling: an exact workload (the unrecorded warm-up run
+            // moves a tenth of it).
+            return Plan {
+                runs: runs as usize,
+                messages: env_number("SMOLMQ_BENCH_MESSAGES").unwrap_or(messages),
+                round_trips: env_number("SMOLMQ_BENCH_ROUND_TRIPS").unwrap_or(round_trips),
+            };
+        }
         if full {
             Plan {
                 runs: 5,
@@ -110,6 +127,11 @@ impl Plan {
             }
         }
     }
+}
+
+/// The number in environment variable `name`, if set.
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
 /// A unique endpoint on `transport` for pair number `n` of `imp`.
@@ -148,7 +170,14 @@ impl End {
     /// Sends one message carrying `payload`.
     fn send(&mut self, payload: &Bytes) {
         match self {
-            End::Smolmq(s) => s.send_blocking(Msg::from(payload.clone())).expect("send"),
+            End::Smolmq(s) => {
+                let msg = if payload.len() <= INLINE_MAX {
+                    Msg::copy_from_slice(payload)
+                } else {
+                    Msg::from(payload.clone())
+                };
+                s.send_blocking(msg).expect("send")
+            }
             End::Libzmq(s, _) => s.send(&payload[..], 0).expect("send"),
         }
     }
@@ -296,8 +325,37 @@ struct Runs {
     p99: Vec<f64>,
 }
 
-/// Median of `values` (not empty).
+/// What a run measures: for profiling one side alone
+/// (`SMOLMQ_BENCH_ONLY=smolmq` or `libzmq`, `SMOLMQ_BENCH_METRIC=throughput`
+/// or `latency`); both and everything by default. Figures not measured
+/// print as NaN.
+struct Selection {
+    /// Only this implementation, if set.
+    only: Option<String>,
+    /// Only this metric ("throughput" or "latency"), if set.
+    metric: Option<String>,
+}
+
+impl Selection {
+    fn from_env() -> Self {
+        Selection {
+            only: std::env::var("SMOLMQ_BENCH_ONLY").ok(),
+            metric: std::env::var("SMOLMQ_BENCH_METRIC").ok(),
+        }
+    }
+
+    /// Whether `imp`'s `metric` is measured.
+    fn measures(&self, imp: Impl, metric: &str) -> bool {
+        self.only.as_deref().is_none_or(|o| o == imp.name())
+            && self.metric.as_deref().is_none_or(|m| m == metric)
+    }
+}
+
+/// Median of `values` (NaN if empty).
 fn median(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -336,6 +394,7 @@ fn cell(
     plan: Plan,
 ) -> Vec<Figure> {
     let payload = Bytes::from(vec![0x5au8; size]);
+    let selected = Selection::from_env();
     let mut pairs: Vec<Option<(End, End)>> = IMPLS
         .iter()
         .map(|&imp| Some(ctxs.pair(imp, transport, n)))
@@ -349,7 +408,10 @@ fn cell(
         } else {
             (plan.messages, plan.round_trips)
         };
-        for (i, _) in IMPLS.iter().enumerate() {
+        for (i, &imp) in IMPLS.iter().enumerate() {
+            if !selected.measures(imp, "throughput") {
+                continue;
+            }
             let (mut server, client) = pairs[i].take().unwrap();
             let (thr, client) = throughput(&mut server, client, &payload, messages);
             if run > 0 {
@@ -357,7 +419,10 @@ fn cell(
             }
             pairs[i] = Some((server, client));
         }
-        for (i, _) in IMPLS.iter().enumerate() {
+        for (i, &imp) in IMPLS.iter().enumerate() {
+            if !selected.measures(imp, "latency") {
+                continue;
+            }
             let (server, mut client) = pairs[i].take().unwrap();
             let ((p50, p99), server) = latency(&mut client, server, &payload, round_trips);
             if run > 0 {

@@ -5,7 +5,8 @@
 //! pipe ends:
 //!
 //! * **In**: reads the stream into a buffer in large reads, decodes every
-//!   complete frame (bodies are slices of the buffer, no copy), assembles
+//!   complete frame (a small single-frame message is copied into its
+//!   [`Msg`]; other bodies are slices of the buffer, no copy), assembles
 //!   multipart messages, writes them to the pipe and flushes the pipe once
 //!   per read. When the pipe refuses a message at its high-water mark the
 //!   engine stops reading; when the pipe reports room again it delivers the
@@ -26,10 +27,10 @@
 
 use crate::pipe::{Pipe, PipeEvents, WriteError};
 use crate::transport::BoxStream;
-use crate::Msg;
+use crate::{FrameRef, Msg, INLINE_MAX};
 use async_io::Timer;
 use atomic_waker::AtomicWaker;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 use smolmq_zmtp::{
     Command, CommandError, DecodeError, Encoder, FrameDecoder, Handshake, HandshakeConfig,
@@ -49,6 +50,11 @@ const READ_CHUNK: usize = 64 * 1024;
 
 /// Bytes of encoded output gathered before a write.
 const WRITE_BATCH: usize = 64 * 1024;
+
+/// Most slices handed to one vectored write (1 KiB of stack). A batch of
+/// small messages is one slice; each payload passed through without a copy
+/// (8 KiB and up) adds one or two.
+const WRITE_SLICES: usize = 64;
 
 /// Passes through the loop before the engine yields its thread.
 const BUDGET: usize = 32;
@@ -391,18 +397,18 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
     fn write_some(&mut self, cx: &mut Context<'_>) -> Result<bool, EngineExit> {
         let mut progress = false;
         loop {
-            // One small allocation per write call (a batch of up to 64 KiB),
-            // not per message.
-            let mut slices: Vec<IoSlice<'_>> = Vec::new();
-            if !self.raw_out.is_empty() {
-                slices.push(IoSlice::new(&self.raw_out));
+            // The slices live on the stack: no allocation per write call.
+            // What does not fit goes in the next call.
+            let mut slices = [IoSlice::new(&[]); WRITE_SLICES];
+            let n = if !self.raw_out.is_empty() {
+                slices[0] = IoSlice::new(&self.raw_out);
+                1
             } else if !self.out.is_empty() {
-                self.out.io_slices(&mut slices);
+                self.out.io_slices_to(&mut slices)
             } else {
                 break;
-            }
-            let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, &slices);
-            drop(slices);
+            };
+            let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, &slices[..n]);
             match polled {
                 Poll::Ready(Ok(0)) => {
                     return Err(EngineExit::Io(io::ErrorKind::WriteZero.into()));
@@ -471,6 +477,35 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
     fn decode_buffered(&mut self) -> Result<bool, EngineExit> {
         let mut progress = false;
         while self.held.is_none() {
+            // The common case first: small single-frame messages, copied
+            // into the message itself. No slice of the read buffer leaves
+            // this thread (no reference count for the receiving thread to
+            // touch), the buffer, never shared, is reused in place, and it
+            // is advanced once for the whole run of them.
+            let mut pos = 0;
+            while self.held.is_none() && self.partial.is_none() {
+                let view = match self.decoder.peek_slice(&self.read_buf[pos..]) {
+                    Ok(Some(view)) => view,
+                    Ok(None) => break,
+                    Err(e) => return Err(EngineExit::Protocol(e)),
+                };
+                if view.more || view.command || view.body.len() > INLINE_MAX {
+                    break;
+                }
+                let msg = Msg::copy_from_slice(view.body);
+                pos += view.wire_len;
+                self.deliver(msg)?;
+            }
+            if pos > 0 {
+                self.read_buf.advance(pos);
+                progress = true;
+            }
+            if self.held.is_some() {
+                break;
+            }
+            // Anything else (a command, a multipart message, a larger
+            // frame) is taken as a slice of the buffer, no copy; `decode`
+            // also reserves room for a partial frame.
             let frame = match self.decoder.decode(&mut self.read_buf) {
                 Ok(Some(frame)) => frame,
                 Ok(None) => break,
@@ -557,7 +592,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
                             continue;
                         }
                     }
-                    self.out.message(msg.frames());
+                    encode_message(&mut self.out, &msg);
                 }
                 None => {
                     if self.pipe.is_peer_gone() && !self.draining {
@@ -652,6 +687,21 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         }
         progress |= self.write_some(cx)?;
         Ok(progress)
+    }
+}
+
+/// Adds a message to the encoder: inline (small) frames are copied into
+/// the batch, shared ones handed to the encoder as `Bytes` (which copies
+/// them below its threshold, and passes larger ones through).
+#[inline]
+fn encode_message(out: &mut Encoder, msg: &Msg) {
+    let last = msg.len() - 1;
+    for (i, frame) in msg.shared_frames().enumerate() {
+        let more = i < last;
+        match frame {
+            FrameRef::Inline(body) => out.frame_slice(body, more),
+            FrameRef::Shared(body) => out.frame(body, more),
+        }
     }
 }
 

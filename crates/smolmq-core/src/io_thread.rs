@@ -6,6 +6,24 @@
 //! `polling`) and woken from any thread. Nothing here needs a runtime from
 //! the application: sockets can be used from plain threads or any executor.
 //!
+//! # Spinning before sleeping
+//!
+//! After running tasks, a thread keeps looking for more work for a short
+//! time (the *spin*, [`DEFAULT_IO_SPIN`] unless set with
+//! [`IoThreads::with_spin`] or `ContextConfig::io_spin`) before it blocks in
+//! the reactor. While it spins it polls the reactor without blocking
+//! (`epoll_wait` with a zero timeout) and runs whatever became ready, so a
+//! message arriving on a socket, or sent by the application, is picked up
+//! at once: no wake-up of a sleeping thread (an eventfd write by the waker,
+//! a futex or `epoll_wait` return on this side) on the message's way. On
+//! the project's test machine this cut PAIR ping-pong latency over ipc and
+//! tcp several times (see `docs/architecture.md`, "The data path").
+//!
+//! The price is CPU: a thread spins for the whole spin after every burst of
+//! work, so a connection with a message every few tens of microseconds
+//! keeps its I/O thread busy all the time, on a core the application may
+//! want. A spin of zero restores plain sleeping.
+//!
 //! ```
 //! use smolmq_core::io_thread::IoThreads;
 //! use std::sync::mpsc;
@@ -23,22 +41,35 @@
 //! ```
 
 use async_executor::{Executor, Task};
-use event_listener::Event;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// How long an I/O thread keeps looking for work after its last task ran
+/// before it blocks in the reactor, unless configured otherwise: 50 µs.
+///
+/// Long enough to cover the gap between two messages of a busy connection
+/// and a ping-pong round trip on the same machine; short enough that an
+/// idle context stops using CPU at once. See the [module docs](self) for
+/// what it costs.
+pub const DEFAULT_IO_SPIN: Duration = Duration::from_micros(50);
+
+/// Tasks run between two looks at the reactor while there is work.
+const TICKS_PER_LOOK: usize = 16;
 
 /// One I/O thread's shared state.
 struct Shared {
     /// The executor its tasks run on.
     executor: Executor<'static>,
-    /// Set when the thread must stop.
+    /// Set when the thread must stop (the thread is then woken by a no-op
+    /// task).
     stop: AtomicBool,
-    /// Wakes the thread to look at `stop`.
-    stopped: Event,
 }
 
 /// One I/O thread.
@@ -63,19 +94,26 @@ pub struct IoThreads {
 }
 
 impl IoThreads {
-    /// Starts `count` I/O threads (at least one), named `smolmq-io-<n>`.
+    /// Starts `count` I/O threads (at least one), named `smolmq-io-<n>`,
+    /// spinning [`DEFAULT_IO_SPIN`] before they sleep.
     pub fn new(count: usize) -> io::Result<IoThreads> {
+        IoThreads::with_spin(count, DEFAULT_IO_SPIN)
+    }
+
+    /// Starts `count` I/O threads (at least one) that keep looking for work
+    /// for `spin` after their last task ran before they block in the
+    /// reactor (zero: block at once). See the [module docs](self).
+    pub fn with_spin(count: usize, spin: Duration) -> io::Result<IoThreads> {
         let mut threads = Vec::with_capacity(count.max(1));
         for n in 0..count.max(1) {
             let shared = Arc::new(Shared {
                 executor: Executor::new(),
                 stop: AtomicBool::new(false),
-                stopped: Event::new(),
             });
             let inside = shared.clone();
             let handle = thread::Builder::new()
                 .name(format!("smolmq-io-{n}"))
-                .spawn(move || run(&inside))?;
+                .spawn(move || run(&inside, spin))?;
             threads.push(IoThread {
                 shared,
                 handle: Some(handle),
@@ -109,28 +147,67 @@ impl IoThreads {
     }
 }
 
-/// The body of an I/O thread: run tasks until told to stop.
-fn run(shared: &Shared) {
-    let stop = async {
+/// The body of an I/O thread: run tasks until told to stop, spinning for
+/// `spin` after the last one before sleeping.
+fn run(shared: &Shared, spin: Duration) {
+    async_io::block_on(async {
+        let mut last_work = Instant::now();
         loop {
             if shared.stop.load(Ordering::Acquire) {
                 return;
             }
-            let listener = shared.stopped.listen();
-            if shared.stop.load(Ordering::Acquire) {
-                return;
+            let mut ran = false;
+            for _ in 0..TICKS_PER_LOOK {
+                if !shared.executor.try_tick() {
+                    break;
+                }
+                ran = true;
             }
-            listener.await;
+            if ran {
+                last_work = Instant::now();
+                // Let `block_on` poll the reactor (without blocking: we
+                // woke ourselves) so that sockets that became ready get
+                // their tasks scheduled.
+                YieldNow(false).await;
+                continue;
+            }
+            if last_work.elapsed() < spin {
+                // Nothing ready: poll the reactor again without blocking.
+                std::hint::spin_loop();
+                YieldNow(false).await;
+                continue;
+            }
+            // Sleep in the reactor until a task is scheduled (stopping
+            // schedules a no-op task).
+            shared.executor.tick().await;
+            last_work = Instant::now();
         }
-    };
-    async_io::block_on(shared.executor.run(stop));
+    });
+}
+
+/// Returns `Pending` once, waking itself: `async_io::block_on` then polls
+/// the reactor without blocking before polling again.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
 }
 
 impl Drop for IoThreads {
     fn drop(&mut self) {
         for t in &self.threads {
             t.shared.stop.store(true, Ordering::Release);
-            t.shared.stopped.notify(usize::MAX);
+            // Wakes a sleeping thread, which then sees `stop`.
+            t.shared.executor.spawn(async {}).detach();
         }
         let me = thread::current().id();
         for t in &mut self.threads {

@@ -19,7 +19,7 @@
 //! let mut client = ctx.socket(SocketType::Pair)?;
 //! client.connect("inproc://crate-docs")?;
 //!
-//! // A two-frame message; building it copies no payload.
+//! // A two-frame message: a frame pushed in front of the body.
 //! let mut msg = Msg::from("world");
 //! msg.push_front(bytes::Bytes::from_static(b"hello"));
 //! client.send_blocking(msg).map_err(|e| e.into_error())?;
@@ -30,12 +30,14 @@
 //!
 //! # The pieces
 //!
-//! * [`Msg`]: a multipart message of [`bytes::Bytes`] frames, 32 bytes by
-//!   value, no allocation of its own for a single frame.
+//! * [`Msg`]: a multipart message, 72 bytes by value; one frame of at most
+//!   [`INLINE_MAX`] bytes is stored inline (no allocation, no reference
+//!   count), larger frames are [`bytes::Bytes`].
 //! * [`pipe`]: lock-free message pipes with high-water marks between a
 //!   socket and each peer, waking their owners only on transitions.
 //! * [`engine`]: the ZMTP engine joining a byte stream, the codec and a
-//!   pipe: batched vectored writes, zero-copy reads, heartbeats.
+//!   pipe: batched vectored writes, zero-copy reads of large frames,
+//!   heartbeats.
 //! * [`io_thread`]: the threads running engines on the async-io reactor.
 //! * [`Context`], [`Socket`], [`pattern`], [`monitor`]: the socket layer;
 //!   [`pattern::LoadBalancer`] and [`pattern::FairQueue`] are the routing
@@ -77,14 +79,14 @@ mod sync;
 pub mod transport;
 
 #[cfg(not(loom))]
-pub use context::Context;
+pub use context::{Context, ContextConfig};
 pub use endpoint::{
     AbstractName, Endpoint, EndpointError, Host, HostName, InprocName, IpcAddr, IpcPath, TcpAddr,
     INPROC_NAME_MAX, IPC_PATH_MAX, SUPPORTED_SCHEMES,
 };
 pub use error::{Error, Result};
 pub use monitor::SocketEvent;
-pub use msg::{EmptyMsgError, IntoFrames, Msg};
+pub use msg::{EmptyMsgError, FrameRef, IntoFrames, Iter, Msg, SharedFrames, INLINE_MAX};
 pub use options::{
     OptionError, SocketOptions, TcpKeepalive, MAX_DURATION, MAX_HEARTBEAT_TTL, MAX_ROUTING_ID,
 };

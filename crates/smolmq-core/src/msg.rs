@@ -1,14 +1,27 @@
-//! [`Msg`]: a multipart message of [`Bytes`] frames.
+//! [`Msg`]: a multipart message of frames.
 //!
 //! # Representation
 //!
-//! A message is one frame or several. The common case, one frame, is stored
-//! inline (`Repr::One`): building, cloning and sending it allocates nothing
-//! beyond what the [`Bytes`] itself holds. Several frames live in a `Vec`
-//! (`Repr::Many`, always at least two frames), so a multipart message costs
-//! one more allocation. Either way `size_of::<Msg>()` is 32 bytes on 64-bit
-//! targets (the `Vec` shares the space of the `Bytes`), which matters because
-//! messages travel by value through the pipes.
+//! A message is one frame or several, stored one of three ways:
+//!
+//! * **inline**: one frame of at most [`INLINE_MAX`] bytes, held inside the
+//!   `Msg` itself. No allocation and no reference count: moving the message
+//!   to another thread moves its bytes with it, so the two threads never
+//!   share a counter's cache line. Most small messages take this form.
+//! * **one [`Bytes`]**: one larger frame, reference counted, never copied.
+//! * **a `Vec<Bytes>`**: two frames or more (one more allocation).
+//!
+//! `size_of::<Msg>()` is 72 bytes on 64-bit targets: [`INLINE_MAX`] (70)
+//! takes a 64-byte payload with room to spare, plus a length byte and the
+//! variant tag. Messages travel by value through the pipes, so copying 72
+//! bytes is the whole cost of handing a small one over.
+//!
+//! Which form a message has is not observable through the API, save for
+//! pointers: equality, hashing and `Debug` look only at the frames' bytes.
+//! Accessors borrow frames as `&[u8]`; the methods that hand out owned
+//! [`Bytes`] ([`pop_front`](Msg::pop_front), [`split_first`](Msg::split_first),
+//! [`into_frames`](Msg::into_frames)) copy an inline frame into a new
+//! `Bytes`.
 //!
 //! # Invariant
 //!
@@ -31,12 +44,19 @@ const DEBUG_TEXT_MAX: usize = 32;
 /// Most bytes of a binary frame shown (as hex) by `Debug`.
 const DEBUG_HEX_MAX: usize = 16;
 
-/// A multipart message: one or more frames of [`Bytes`].
+/// Longest frame a single-frame [`Msg`] stores inline, in place, with no
+/// allocation and no reference count (70 bytes: the inline form then makes
+/// `size_of::<Msg>()` 72 on 64-bit targets).
+pub const INLINE_MAX: usize = 70;
+
+/// A multipart message: one or more frames.
 ///
-/// Cheap to clone (each frame is reference counted, never copied) and
-/// small: `size_of::<Msg>()` is 32 bytes on 64-bit targets, and a
-/// single-frame message needs no allocation beyond its `Bytes`. It always
-/// holds at least one frame; a zero-length frame is a valid message.
+/// A single frame of at most [`INLINE_MAX`] bytes is stored inside the
+/// message (no allocation, no reference count); larger frames are
+/// [`Bytes`], so cloning never copies them. `size_of::<Msg>()` is 72 bytes
+/// on 64-bit targets. A message always holds at least one frame; a
+/// zero-length frame is a valid message. See the [module docs](self) for the
+/// representation.
 ///
 /// ```
 /// use bytes::Bytes;
@@ -49,6 +69,7 @@ const DEBUG_HEX_MAX: usize = 16;
 /// msg.push_front(Bytes::from_static(b"peer-1"));
 /// assert_eq!(msg.len(), 2);
 /// assert_eq!(msg.size(), 10);
+/// assert_eq!(msg.first(), b"peer-1");
 ///
 /// // ...and takes it off again.
 /// assert_eq!(msg.pop_front().as_deref(), Some(&b"peer-1"[..]));
@@ -65,7 +86,15 @@ pub struct Msg {
 /// Storage of a message's frames.
 #[derive(Clone)]
 enum Repr {
-    /// Exactly one frame, inline.
+    /// Exactly one frame of `len <= INLINE_MAX` bytes: `data[..len]`.
+    Inline {
+        /// Length of the frame.
+        len: u8,
+        /// The frame's bytes, then unused bytes.
+        data: [u8; INLINE_MAX],
+    },
+    /// Exactly one frame, reference counted (usually longer than
+    /// `INLINE_MAX`, but any length is valid).
     One(Bytes),
     /// Two frames or more (never fewer: see the module docs).
     Many(Vec<Bytes>),
@@ -83,19 +112,47 @@ impl Msg {
     /// ```
     pub const fn new() -> Msg {
         Msg {
-            repr: Repr::One(Bytes::new()),
+            repr: Repr::Inline {
+                len: 0,
+                data: [0; INLINE_MAX],
+            },
         }
     }
 
-    /// A single-frame message holding a copy of `data`.
+    /// A single-frame message holding a copy of `data`: inline (no
+    /// allocation) up to [`INLINE_MAX`] bytes, in a new [`Bytes`] above.
     ///
-    /// For data that is already a [`Bytes`], a `Vec<u8>` or `'static`, use
-    /// the `From` conversions instead: they do not copy.
+    /// For large data that is already a [`Bytes`] or a `Vec<u8>`, use the
+    /// `From` conversions instead: they do not copy it.
+    #[inline]
     pub fn copy_from_slice(data: &[u8]) -> Msg {
-        Msg::from(Bytes::copy_from_slice(data))
+        if data.len() <= INLINE_MAX {
+            Msg::inline(data)
+        } else {
+            Msg {
+                repr: Repr::One(Bytes::copy_from_slice(data)),
+            }
+        }
+    }
+
+    /// An inline single-frame message. `data` must fit.
+    #[inline]
+    fn inline(data: &[u8]) -> Msg {
+        debug_assert!(data.len() <= INLINE_MAX);
+        let mut inline = [0; INLINE_MAX];
+        inline[..data.len()].copy_from_slice(data);
+        Msg {
+            repr: Repr::Inline {
+                len: data.len() as u8,
+                data: inline,
+            },
+        }
     }
 
     /// A message of the given frames, in order, or `None` if there are none.
+    ///
+    /// A single frame of at most [`INLINE_MAX`] bytes is copied inline, as
+    /// by `From<Bytes>`; frames of a multipart message are kept as given.
     ///
     /// ```
     /// use bytes::Bytes;
@@ -124,19 +181,47 @@ impl Msg {
         })
     }
 
-    /// The frames, in order. Never empty.
+    /// An iterator over the frames, in order, as byte slices.
     #[inline]
-    pub fn frames(&self) -> &[Bytes] {
-        match &self.repr {
-            Repr::One(frame) => slice::from_ref(frame),
-            Repr::Many(frames) => frames,
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            inner: match &self.repr {
+                Repr::Many(frames) => IterInner::Many(frames.iter()),
+                _ => IterInner::One(Some(self.first())),
+            },
         }
     }
 
-    /// An iterator over the frames, in order.
+    /// An iterator over the frames, in order, telling which are reference
+    /// counted ([`FrameRef::Shared`]: can be kept without a copy) and which
+    /// are stored in the message ([`FrameRef::Inline`]: small, copy them).
+    ///
+    /// For encoders: large frames go out zero-copy, small ones by copy.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smolmq_core::{FrameRef, Msg};
+    ///
+    /// let big = Bytes::from(vec![0u8; 1000]);
+    /// let msg = Msg::from(big.clone());
+    /// match msg.shared_frames().next() {
+    ///     Some(FrameRef::Shared(frame)) => assert_eq!(frame.as_ptr(), big.as_ptr()),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// let small = Msg::from("hi");
+    /// assert!(matches!(small.shared_frames().next(), Some(FrameRef::Inline(b"hi"))));
+    /// ```
     #[inline]
-    pub fn iter(&self) -> slice::Iter<'_, Bytes> {
-        self.frames().iter()
+    pub fn shared_frames(&self) -> SharedFrames<'_> {
+        SharedFrames {
+            inner: match &self.repr {
+                Repr::Inline { len, data } => {
+                    SharedInner::One(Some(FrameRef::Inline(&data[..usize::from(*len)])))
+                }
+                Repr::One(frame) => SharedInner::One(Some(FrameRef::Shared(frame))),
+                Repr::Many(frames) => SharedInner::Many(frames.iter()),
+            },
+        }
     }
 
     /// The number of frames: 1 or more.
@@ -144,23 +229,25 @@ impl Msg {
     #[allow(clippy::len_without_is_empty)] // A message is never empty.
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::One(_) => 1,
             Repr::Many(frames) => frames.len(),
+            _ => 1,
         }
     }
 
     /// Whether the message has exactly one frame.
     #[inline]
     pub fn is_single(&self) -> bool {
-        matches!(self.repr, Repr::One(_))
+        !matches!(self.repr, Repr::Many(_))
     }
 
     /// The total payload in bytes: the sum of the frame lengths.
     ///
     /// Saturates at `usize::MAX` (only reachable with frames that share
     /// memory, e.g. one `Bytes` cloned many times).
+    #[inline]
     pub fn size(&self) -> usize {
         match &self.repr {
+            Repr::Inline { len, .. } => usize::from(*len),
             Repr::One(frame) => frame.len(),
             Repr::Many(frames) => frames
                 .iter()
@@ -170,8 +257,9 @@ impl Msg {
 
     /// The first frame. Always present.
     #[inline]
-    pub fn first(&self) -> &Bytes {
+    pub fn first(&self) -> &[u8] {
         match &self.repr {
+            Repr::Inline { len, data } => &data[..usize::from(*len)],
             Repr::One(frame) => frame,
             // Invariant: `Many` holds at least two frames.
             Repr::Many(frames) => &frames[0],
@@ -180,44 +268,49 @@ impl Msg {
 
     /// The last frame. Always present (the first one, for a single frame).
     #[inline]
-    pub fn last(&self) -> &Bytes {
+    pub fn last(&self) -> &[u8] {
         match &self.repr {
-            Repr::One(frame) => frame,
             // Invariant: `Many` holds at least two frames.
             Repr::Many(frames) => &frames[frames.len() - 1],
+            _ => self.first(),
         }
     }
 
     /// The frame at `index`, or `None` past the end.
     #[inline]
-    pub fn get(&self, index: usize) -> Option<&Bytes> {
-        self.frames().get(index)
+    pub fn get(&self, index: usize) -> Option<&[u8]> {
+        match &self.repr {
+            Repr::Many(frames) => frames.get(index).map(|f| &f[..]),
+            _ => (index == 0).then(|| self.first()),
+        }
     }
 
     /// Appends a frame at the end.
     ///
-    /// The first push onto a single-frame message allocates the frame list.
+    /// The first push onto a single-frame message allocates the frame list
+    /// (and copies an inline frame into a `Bytes`).
     pub fn push_back(&mut self, frame: Bytes) {
         match &mut self.repr {
-            Repr::One(first) => {
-                let first = core::mem::take(first);
+            Repr::Many(frames) => frames.push(frame),
+            _ => {
+                let first = self.take_single();
                 self.repr = Repr::Many(vec![first, frame]);
             }
-            Repr::Many(frames) => frames.push(frame),
         }
     }
 
     /// Inserts a frame at the front (as a ROUTER prepends a routing id).
     ///
-    /// The first push onto a single-frame message allocates the frame list;
-    /// on a multipart message it moves the other frames up by one.
+    /// The first push onto a single-frame message allocates the frame list
+    /// (and copies an inline frame into a `Bytes`); on a multipart message
+    /// it moves the other frames up by one.
     pub fn push_front(&mut self, frame: Bytes) {
         match &mut self.repr {
-            Repr::One(only) => {
-                let only = core::mem::take(only);
+            Repr::Many(frames) => frames.insert(0, frame),
+            _ => {
+                let only = self.take_single();
                 self.repr = Repr::Many(vec![frame, only]);
             }
-            Repr::Many(frames) => frames.insert(0, frame),
         }
     }
 
@@ -226,16 +319,17 @@ impl Msg {
     /// Returns `None`, leaving the message unchanged, when the message has a
     /// single frame: a message never becomes empty. Use
     /// [`Msg::split_first`] to take the first frame whatever the length.
+    /// A frame left alone of at most [`INLINE_MAX`] bytes moves inline.
     pub fn pop_front(&mut self) -> Option<Bytes> {
         match &mut self.repr {
-            Repr::One(_) => None,
             Repr::Many(frames) if frames.len() == 2 => {
                 let second = frames.pop()?;
                 let first = frames.pop()?;
-                self.repr = Repr::One(second);
+                *self = Msg::from(second);
                 Some(first)
             }
             Repr::Many(frames) => Some(frames.remove(0)),
+            _ => None,
         }
     }
 
@@ -251,34 +345,53 @@ impl Msg {
     pub fn split_first(mut self) -> (Bytes, Option<Msg>) {
         match self.pop_front() {
             Some(first) => (first, Some(self)),
-            None => (self.into_first(), None),
+            None => (self.take_single(), None),
         }
     }
 
     /// The frames as a `Vec` (allocates for a single-frame message).
     pub fn into_vec(self) -> Vec<Bytes> {
         match self.repr {
-            Repr::One(frame) => vec![frame],
             Repr::Many(frames) => frames,
+            single => vec![single.into_first()],
         }
     }
 
-    /// An owning iterator over the frames, in order.
+    /// An owning iterator over the frames, in order. An inline frame is
+    /// copied into a new `Bytes`.
     pub fn into_frames(self) -> IntoFrames {
         IntoFrames {
             inner: match self.repr {
-                Repr::One(frame) => IntoFramesInner::One(Some(frame)),
                 Repr::Many(frames) => IntoFramesInner::Many(frames.into_iter()),
+                single => IntoFramesInner::One(Some(single.into_first())),
             },
         }
     }
 
-    /// The first frame, dropping the others.
+    /// The frame of a single-frame message as `Bytes` (an inline frame is
+    /// copied), leaving an empty inline frame behind; for `Many`, the first
+    /// frame (unused: callers match `Many` first).
+    fn take_single(&mut self) -> Bytes {
+        core::mem::take(&mut self.repr).into_first()
+    }
+}
+
+impl Repr {
+    /// The first frame as `Bytes` (an inline frame is copied), dropping the
+    /// others.
     fn into_first(self) -> Bytes {
-        match self.repr {
+        match self {
+            Repr::Inline { len, data } => Bytes::copy_from_slice(&data[..usize::from(len)]),
             Repr::One(frame) => frame,
             Repr::Many(frames) => frames.into_iter().next().unwrap_or_default(),
         }
+    }
+}
+
+impl Default for Repr {
+    /// One empty inline frame.
+    fn default() -> Repr {
+        Msg::new().repr
     }
 }
 
@@ -291,71 +404,100 @@ impl Default for Msg {
 
 impl PartialEq for Msg {
     /// Two messages are equal when they have the same frames: the same
-    /// number, each with the same bytes.
+    /// number, each with the same bytes (however they are stored).
     fn eq(&self, other: &Msg) -> bool {
-        self.frames() == other.frames()
+        self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
 
 impl Eq for Msg {}
 
 impl core::hash::Hash for Msg {
+    /// Hashes the frames' bytes, consistently with `Eq`.
     fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
-        self.frames().hash(state);
+        state.write_usize(self.len());
+        for frame in self {
+            frame.hash(state);
+        }
     }
 }
 
 impl From<Bytes> for Msg {
-    /// A single-frame message. Does not copy.
+    /// A single-frame message. A frame of at most [`INLINE_MAX`] bytes is
+    /// copied into the message (and the `Bytes` dropped), so that the
+    /// message carries no reference count; a larger one is kept as it is,
+    /// without a copy.
     #[inline]
     fn from(frame: Bytes) -> Msg {
-        Msg {
-            repr: Repr::One(frame),
+        if frame.len() <= INLINE_MAX {
+            Msg::inline(&frame)
+        } else {
+            Msg {
+                repr: Repr::One(frame),
+            }
         }
     }
 }
 
 impl From<BytesMut> for Msg {
-    /// A single-frame message. Does not copy.
+    /// A single-frame message: inline up to [`INLINE_MAX`] bytes (a copy),
+    /// otherwise the buffer frozen, without a copy.
     fn from(frame: BytesMut) -> Msg {
-        Msg::from(frame.freeze())
+        if frame.len() <= INLINE_MAX {
+            Msg::inline(&frame)
+        } else {
+            Msg::from(frame.freeze())
+        }
     }
 }
 
 impl From<Vec<u8>> for Msg {
-    /// A single-frame message. Takes the vector over without copying.
+    /// A single-frame message: inline up to [`INLINE_MAX`] bytes (a copy),
+    /// otherwise the vector taken over without a copy.
     fn from(frame: Vec<u8>) -> Msg {
-        Msg::from(Bytes::from(frame))
+        if frame.len() <= INLINE_MAX {
+            Msg::inline(&frame)
+        } else {
+            Msg::from(Bytes::from(frame))
+        }
     }
 }
 
 impl From<String> for Msg {
-    /// A single-frame message of the string's UTF-8 bytes, without copying.
+    /// A single-frame message of the string's UTF-8 bytes: inline up to
+    /// [`INLINE_MAX`] bytes, otherwise taken over without a copy.
     fn from(frame: String) -> Msg {
-        Msg::from(Bytes::from(frame))
+        Msg::from(frame.into_bytes())
     }
 }
 
 impl From<&'static [u8]> for Msg {
-    /// A single-frame message pointing at static data: no copy, no allocation.
+    /// A single-frame message of static data: inline up to [`INLINE_MAX`]
+    /// bytes, otherwise pointing at the data (no copy, no allocation).
     fn from(frame: &'static [u8]) -> Msg {
-        Msg::from(Bytes::from_static(frame))
+        if frame.len() <= INLINE_MAX {
+            Msg::inline(frame)
+        } else {
+            Msg::from(Bytes::from_static(frame))
+        }
     }
 }
 
 impl<const N: usize> From<&'static [u8; N]> for Msg {
-    /// A single-frame message pointing at static data, so that
-    /// `Msg::from(b"hello")` works: no copy, no allocation.
+    /// A single-frame message of static data, so that `Msg::from(b"hello")`
+    /// works: inline up to [`INLINE_MAX`] bytes, otherwise pointing at the
+    /// data (no copy, no allocation).
     fn from(frame: &'static [u8; N]) -> Msg {
-        Msg::from(Bytes::from_static(frame))
+        Msg::from(&frame[..])
     }
 }
 
 impl From<&'static str> for Msg {
-    /// A single-frame message of the string's UTF-8 bytes: no copy, no
-    /// allocation.
+    /// A single-frame message of the string's UTF-8 bytes: inline up to
+    /// [`INLINE_MAX`] bytes, otherwise pointing at the string (no copy, no
+    /// allocation).
     fn from(frame: &'static str) -> Msg {
-        Msg::from(Bytes::from_static(frame.as_bytes()))
+        Msg::from(frame.as_bytes())
     }
 }
 
@@ -366,7 +508,8 @@ impl TryFrom<Vec<Bytes>> for Msg {
     /// empty vector (a message has at least one frame).
     ///
     /// A multipart vector is kept as the message's frame list, no copy; a
-    /// one-frame vector becomes a single-frame message and is freed.
+    /// one-frame vector becomes a single-frame message (as `From<Bytes>`)
+    /// and is freed.
     fn try_from(mut frames: Vec<Bytes>) -> Result<Msg, EmptyMsgError> {
         match frames.len() {
             0 => Err(EmptyMsgError),
@@ -394,10 +537,10 @@ impl IntoIterator for Msg {
 }
 
 impl<'a> IntoIterator for &'a Msg {
-    type Item = &'a Bytes;
-    type IntoIter = slice::Iter<'a, Bytes>;
+    type Item = &'a [u8];
+    type IntoIter = Iter<'a>;
 
-    fn into_iter(self) -> slice::Iter<'a, Bytes> {
+    fn into_iter(self) -> Iter<'a> {
         self.iter()
     }
 }
@@ -408,9 +551,7 @@ impl fmt::Debug for Msg {
     /// `Msg["hello", 0x00ff10]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Msg")?;
-        f.debug_list()
-            .entries(self.frames().iter().map(|frame| FrameDebug(frame)))
-            .finish()
+        f.debug_list().entries(self.iter().map(FrameDebug)).finish()
     }
 }
 
@@ -507,10 +648,134 @@ impl ExactSizeIterator for IntoFrames {}
 
 impl FusedIterator for IntoFrames {}
 
+/// The iterator over a message's frames as byte slices: [`Msg::iter`].
+#[derive(Debug, Clone)]
+pub struct Iter<'a> {
+    /// Where the frames come from.
+    inner: IterInner<'a>,
+}
+
+/// The two shapes of [`Iter`].
+#[derive(Debug, Clone)]
+enum IterInner<'a> {
+    /// A single frame, until taken.
+    One(Option<&'a [u8]>),
+    /// The frame list.
+    Many(slice::Iter<'a, Bytes>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        match &mut self.inner {
+            IterInner::One(frame) => frame.take(),
+            IterInner::Many(frames) => frames.next().map(|f| &f[..]),
+        }
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = match &self.inner {
+            IterInner::One(frame) => usize::from(frame.is_some()),
+            IterInner::Many(frames) => frames.len(),
+        };
+        (len, Some(len))
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        match &mut self.inner {
+            IterInner::One(frame) => frame.take(),
+            IterInner::Many(frames) => frames.next_back().map(|f| &f[..]),
+        }
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl FusedIterator for Iter<'_> {}
+
+/// One frame of a message, as [`Msg::shared_frames`] gives it to an
+/// encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameRef<'a> {
+    /// Stored inside the message (at most [`INLINE_MAX`] bytes): copy it.
+    Inline(&'a [u8]),
+    /// A reference-counted frame: clone it to keep it without a copy.
+    Shared(&'a Bytes),
+}
+
+impl<'a> FrameRef<'a> {
+    /// The frame's bytes.
+    #[inline]
+    pub fn as_slice(self) -> &'a [u8] {
+        match self {
+            FrameRef::Inline(frame) => frame,
+            FrameRef::Shared(frame) => frame,
+        }
+    }
+
+    /// The frame as `Bytes`: a reference-count increment for a shared
+    /// frame, a copy for an inline one.
+    pub fn to_bytes(self) -> Bytes {
+        match self {
+            FrameRef::Inline(frame) => Bytes::copy_from_slice(frame),
+            FrameRef::Shared(frame) => frame.clone(),
+        }
+    }
+}
+
+/// The iterator of [`Msg::shared_frames`].
+#[derive(Debug, Clone)]
+pub struct SharedFrames<'a> {
+    /// Where the frames come from.
+    inner: SharedInner<'a>,
+}
+
+/// The two shapes of [`SharedFrames`].
+#[derive(Debug, Clone)]
+enum SharedInner<'a> {
+    /// A single frame, until taken.
+    One(Option<FrameRef<'a>>),
+    /// The frame list.
+    Many(slice::Iter<'a, Bytes>),
+}
+
+impl<'a> Iterator for SharedFrames<'a> {
+    type Item = FrameRef<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<FrameRef<'a>> {
+        match &mut self.inner {
+            SharedInner::One(frame) => frame.take(),
+            SharedInner::Many(frames) => frames.next().map(FrameRef::Shared),
+        }
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = match &self.inner {
+            SharedInner::One(frame) => usize::from(frame.is_some()),
+            SharedInner::Many(frames) => frames.len(),
+        };
+        (len, Some(len))
+    }
+}
+
+impl ExactSizeIterator for SharedFrames<'_> {}
+
+impl FusedIterator for SharedFrames<'_> {}
+
 /// Compile-time checks: messages cross threads, and stay small.
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Msg>();
     assert_send_sync::<IntoFrames>();
-    assert!(core::mem::size_of::<Msg>() <= 5 * core::mem::size_of::<usize>());
+    assert!(INLINE_MAX <= u8::MAX as usize);
+    assert!(core::mem::size_of::<Msg>() <= INLINE_MAX + 2 * core::mem::size_of::<usize>());
+    #[cfg(target_pointer_width = "64")]
+    assert!(core::mem::size_of::<Msg>() == 72);
 };

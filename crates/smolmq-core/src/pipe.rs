@@ -124,6 +124,26 @@ impl<T> fmt::Display for WriteError<T> {
 
 impl<T> std::error::Error for WriteError<T> {}
 
+/// Looks [`Pipe::read_patiently`] takes at an empty pipe before it
+/// announces sleep (fewer under loom, to keep the model small).
+#[cfg(not(loom))]
+pub const PATIENT_LOOKS: usize = 4;
+/// Looks [`Pipe::read_patiently`] takes at an empty pipe before it
+/// announces sleep (fewer under loom, to keep the model small).
+#[cfg(loom)]
+pub const PATIENT_LOOKS: usize = 2;
+
+/// Spin-loop hints between two looks of [`Pipe::read_patiently`]. A hint
+/// costs about 25 ns on the project's test machine (AMD EPYC), so the whole
+/// wait is about 1.2 µs: long enough for a writer that keeps up to flush its
+/// next messages, short enough not to matter when none comes. Spacing the
+/// looks matters as much as their number: a reader that looks back to back
+/// takes the cache line of the writer's publication word after every
+/// message, and the writer's next flush (a compare-exchange) waits for it
+/// (measured, inproc PAIR 64 B: 8 looks 4 hints apart ran at 10.4 M msg/s,
+/// 4 looks 16 apart at 11.9 M, before the send path lost a `memcpy`).
+pub const PATIENT_SPINS: u32 = 16;
+
 /// The low-water mark for a high-water mark: how many messages a reader
 /// takes between two reports of its count. About half the HWM, so a writer
 /// stopped at the HWM resumes with half the room free; at most 1024 below
@@ -362,12 +382,52 @@ impl<T> Pipe<T> {
     #[inline]
     pub fn read(&mut self) -> Option<T> {
         let msg = self.rx.read()?;
+        Some(self.account_read(msg))
+    }
+
+    /// Like [`read`](Pipe::read), but when the pipe is empty, looks again a
+    /// few times ([`PATIENT_LOOKS`], with [`PATIENT_SPINS`] spin-loop hints
+    /// between looks: about 1.2 µs in all) before announcing sleep.
+    ///
+    /// For a reader that would otherwise go to sleep between two messages of
+    /// a writer that is only slightly slower: every empty `read` makes the
+    /// writer's next flush wake the reader (a mailbox command and a
+    /// signal), and a receiver that outruns its sender would pay that for
+    /// every message. The looks in between cost the writer nothing (they do
+    /// not write the shared word). Use `read` when scanning many pipes,
+    /// where the wait would add up.
+    #[inline]
+    pub fn read_patiently(&mut self) -> Option<T> {
+        if let Some(msg) = self.rx.try_read() {
+            return Some(self.account_read(msg));
+        }
+        self.read_patiently_slow()
+    }
+
+    /// The waiting part of [`read_patiently`](Pipe::read_patiently).
+    #[cold]
+    fn read_patiently_slow(&mut self) -> Option<T> {
+        for _ in 1..PATIENT_LOOKS {
+            for _ in 0..PATIENT_SPINS {
+                crate::sync::spin_loop();
+            }
+            if let Some(msg) = self.rx.try_read() {
+                return Some(self.account_read(msg));
+            }
+        }
+        self.read()
+    }
+
+    /// Counts a message just taken, reporting the count to the writer every
+    /// LWM messages.
+    #[inline]
+    fn account_read(&mut self, msg: T) -> T {
         self.read = self.read.wrapping_add(1);
         let flow = &self.shared.flow[self.peer()];
         if flow.hwm != 0 && self.read.wrapping_sub(self.read_reported) >= flow.lwm {
             self.report_read();
         }
-        Some(msg)
+        msg
     }
 
     /// True if [`read`](Pipe::read) would return a message now. When it

@@ -82,3 +82,30 @@ fn closing_wakes_a_writer_waiting_for_room() {
         reader.join().unwrap();
     });
 }
+
+#[test]
+fn patient_reader_is_woken_by_the_next_flush() {
+    loom::model(|| {
+        // The reader looks a few times without announcing sleep, then
+        // announces it: a flush at any point in between either is seen by
+        // a look or wakes the reader.
+        let (mut tx, mut rx) = pipe_pair::<usize>(0, 0);
+        let rx_wake = Arc::new(Wake(Notify::new()));
+        rx.attach(rx_wake.clone(), 1);
+        let reader = thread::spawn(move || {
+            let mut got = Vec::new();
+            while got.len() < 2 {
+                match rx.read_patiently() {
+                    Some(m) => got.push(m),
+                    None => rx_wake.0.wait(),
+                }
+            }
+            got
+        });
+        for i in 0..2 {
+            tx.write(i).unwrap();
+            tx.flush();
+        }
+        assert_eq!(reader.join().unwrap(), vec![0, 1]);
+    });
+}

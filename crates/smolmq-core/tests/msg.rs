@@ -3,10 +3,10 @@
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
-use smolmq_core::{EmptyMsgError, Msg};
+use smolmq_core::{EmptyMsgError, FrameRef, Msg, INLINE_MAX};
 
 fn frames(msg: &Msg) -> Vec<&[u8]> {
-    msg.frames().iter().map(|f| &f[..]).collect()
+    msg.iter().collect()
 }
 
 fn b(s: &'static str) -> Bytes {
@@ -15,15 +15,68 @@ fn b(s: &'static str) -> Bytes {
 
 #[test]
 fn size_of_msg_is_small() {
-    // Messages travel by value through the pipes: keep them at four words
-    // (the `Vec` of the multipart form shares the space of the `Bytes`).
-    assert!(std::mem::size_of::<Msg>() <= 40);
+    // Messages travel by value through the pipes: the inline form fills
+    // 72 bytes, and the other forms fit in the same space.
     #[cfg(target_pointer_width = "64")]
-    assert_eq!(std::mem::size_of::<Msg>(), 32);
-    assert_eq!(
-        std::mem::size_of::<Option<Msg>>(),
-        std::mem::size_of::<Msg>() + std::mem::size_of::<usize>()
+    assert_eq!(std::mem::size_of::<Msg>(), 72);
+    assert!(std::mem::size_of::<Msg>() <= INLINE_MAX + 2 * std::mem::size_of::<usize>());
+    assert!(
+        std::mem::size_of::<Option<Msg>>()
+            <= std::mem::size_of::<Msg>() + std::mem::size_of::<usize>()
     );
+}
+
+#[test]
+fn small_frames_are_inline_and_large_ones_shared() {
+    for len in [0, 1, INLINE_MAX - 1, INLINE_MAX] {
+        let data = vec![3u8; len];
+        for msg in [
+            Msg::copy_from_slice(&data),
+            Msg::from(Bytes::from(data.clone())),
+            Msg::from(data.clone()),
+            Msg::from(BytesMut::from(&data[..])),
+        ] {
+            assert_eq!(msg.first(), &data[..]);
+            assert!(
+                matches!(msg.shared_frames().next(), Some(FrameRef::Inline(f)) if f == &data[..]),
+                "{len} bytes: inline"
+            );
+        }
+    }
+    let data = Bytes::from(vec![4u8; INLINE_MAX + 1]);
+    let msg = Msg::from(data.clone());
+    let frames: Vec<FrameRef<'_>> = msg.shared_frames().collect();
+    assert_eq!(frames, [FrameRef::Shared(&data)]);
+    assert_eq!(frames[0].as_slice().as_ptr(), data.as_ptr());
+    assert_eq!(Msg::copy_from_slice(&data), msg);
+    assert_ne!(Msg::copy_from_slice(&data).first().as_ptr(), data.as_ptr());
+
+    // Multipart frames are kept as given, whatever their size.
+    let a = b("a");
+    let msg = Msg::from_frames([a.clone(), data.clone()]).unwrap();
+    let frames: Vec<FrameRef<'_>> = msg.shared_frames().collect();
+    assert_eq!(frames, [FrameRef::Shared(&a), FrameRef::Shared(&data)]);
+    assert_eq!(msg.shared_frames().len(), 2);
+    assert_eq!(frames[1].to_bytes().as_ptr(), data.as_ptr());
+    assert_eq!(FrameRef::Inline(b"xy").to_bytes(), "xy");
+}
+
+#[test]
+fn inline_frames_survive_every_conversion() {
+    let msg = Msg::from("small");
+    assert_eq!(msg.clone().into_vec(), [b("small")]);
+    assert_eq!(msg.clone().into_frames().collect::<Vec<_>>(), [b("small")]);
+    let (first, rest) = msg.clone().split_first();
+    assert_eq!(first, "small");
+    assert!(rest.is_none());
+    let mut pushed = msg.clone();
+    pushed.push_back(b("tail"));
+    assert_eq!(frames(&pushed), [&b"small"[..], b"tail"]);
+    assert_eq!(pushed.pop_front().unwrap(), "small");
+    assert!(matches!(
+        pushed.shared_frames().next(),
+        Some(FrameRef::Inline(b"tail"))
+    ));
 }
 
 #[test]
@@ -61,7 +114,7 @@ fn conversions_make_one_frame_with_the_same_bytes() {
 }
 
 #[test]
-fn conversions_do_not_copy() {
+fn conversions_of_large_frames_do_not_copy() {
     let data = Bytes::from(vec![7u8; 1000]);
     let msg = Msg::from(data.clone());
     assert_eq!(msg.first().as_ptr(), data.as_ptr());
@@ -70,12 +123,17 @@ fn conversions_do_not_copy() {
     let ptr = vec.as_ptr();
     assert_eq!(Msg::from(vec).first().as_ptr(), ptr);
 
-    let string = String::from("not copied");
+    let string = "not copied, being longer than the inline maximum of seventy bytes".repeat(2);
     let ptr = string.as_ptr();
     assert_eq!(Msg::from(string).first().as_ptr(), ptr);
 
-    static DATA: &[u8] = b"static";
+    static DATA: &[u8] = &[9; 200];
     assert_eq!(Msg::from(DATA).first().as_ptr(), DATA.as_ptr());
+
+    // Small ones are copied inline: same bytes, no shared memory.
+    static SMALL: &[u8] = b"static";
+    assert_eq!(Msg::from(SMALL).first(), SMALL);
+    assert_ne!(Msg::from(SMALL).first().as_ptr(), SMALL.as_ptr());
 
     let parts = vec![data.clone(), data.clone()];
     let msg = Msg::try_from(parts).unwrap();
@@ -89,9 +147,9 @@ fn multipart_from_vec_and_iterator() {
     assert!(!msg.is_single());
     assert_eq!(msg.size(), 3);
     assert_eq!(frames(&msg), [&b"a"[..], b"bb", b""]);
-    assert_eq!(msg.first(), "a");
-    assert_eq!(msg.last(), "");
-    assert_eq!(msg.get(1).unwrap(), "bb");
+    assert_eq!(msg.first(), b"a");
+    assert_eq!(msg.last(), b"");
+    assert_eq!(msg.get(1).unwrap(), b"bb");
     assert_eq!(msg.get(3), None);
 
     let from_iter = Msg::from_frames(["a", "bb", ""].map(b)).unwrap();
@@ -128,8 +186,8 @@ fn push_back_and_front() {
     assert_eq!(frames(&msg), [&b"env"[..], b"id", b"body", b"tail", b"end"]);
     assert_eq!(msg.len(), 5);
     assert_eq!(msg.size(), 16);
-    assert_eq!(msg.first(), "env");
-    assert_eq!(msg.last(), "end");
+    assert_eq!(msg.first(), b"env");
+    assert_eq!(msg.last(), b"end");
 
     let mut single = Msg::from("x");
     single.push_front(b("id"));
@@ -193,15 +251,23 @@ fn clones_are_independent() {
     copy.push_back(b("y"));
     assert!(single.is_single());
     assert_eq!(copy.len(), 2);
-    // Clones share the payload memory.
-    assert_eq!(single.first().as_ptr(), copy.first().as_ptr());
+    // Clones of a large frame share its memory.
+    let large = Msg::from(vec![5u8; 1000]);
+    let copy = large.clone();
+    assert_eq!(large.first().as_ptr(), copy.first().as_ptr());
 }
 
 #[test]
 fn iteration_by_reference_and_by_value() {
     let msg = Msg::from_frames(["a", "b", "c"].map(b)).unwrap();
-    let by_ref: Vec<&Bytes> = (&msg).into_iter().collect();
-    assert_eq!(by_ref, [&b("a"), &b("b"), &b("c")]);
+    let by_ref: Vec<&[u8]> = (&msg).into_iter().collect();
+    assert_eq!(by_ref, [&b"a"[..], b"b", b"c"]);
+    assert_eq!(msg.iter().len(), 3);
+    assert_eq!(
+        msg.iter().rev().collect::<Vec<_>>(),
+        [&b"c"[..], b"b", b"a"]
+    );
+    assert_eq!(Msg::from("x").iter().collect::<Vec<_>>(), [&b"x"[..]]);
     let mut n = 0;
     for frame in &msg {
         assert_eq!(frame.len(), 1);
@@ -327,8 +393,8 @@ proptest! {
             prop_assert_eq!(msg.len(), model.len());
             prop_assert_eq!(msg.is_single(), model.len() == 1);
             prop_assert_eq!(msg.size(), model.iter().map(Vec::len).sum::<usize>());
-            prop_assert_eq!(&msg.first()[..], &model[0][..]);
-            prop_assert_eq!(&msg.last()[..], &model[model.len() - 1][..]);
+            prop_assert_eq!(msg.first(), &model[0][..]);
+            prop_assert_eq!(msg.last(), &model[model.len() - 1][..]);
             let got: Vec<Vec<u8>> = msg.iter().map(|f| f.to_vec()).collect();
             prop_assert_eq!(got, Vec::from(model.clone()));
         }

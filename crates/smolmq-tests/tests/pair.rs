@@ -33,7 +33,7 @@ fn sizes_from_empty_to_100_mib() {
             client.send_blocking(Msg::from(body.clone())).unwrap();
             let got = server.recv_blocking().unwrap();
             assert_eq!(got.size(), size, "{t:?}");
-            assert!(got.first() == &body, "{t:?}: {size} bytes corrupted");
+            assert!(got.first() == body, "{t:?}: {size} bytes corrupted");
             // And back.
             server.send_blocking(got).unwrap();
             assert_eq!(client.recv_blocking().unwrap().size(), size);

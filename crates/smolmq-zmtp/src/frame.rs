@@ -218,6 +218,119 @@ impl FrameDecoder {
     /// connection.
     #[inline]
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
+        let Some(header) = self.complete_header(input)? else {
+            return Ok(None);
+        };
+        input.advance(header.header_len);
+        let body = input.split_to(header.body_len).freeze();
+        Ok(Some(Frame {
+            more: header.more,
+            command: header.command,
+            body,
+        }))
+    }
+
+    /// Borrows the next complete frame where it lies in `input`, without
+    /// taking it: the caller copies what it needs, then consumes the frame
+    /// with `input.advance(wire_len)` once the view is dropped (or takes it
+    /// as a [`Frame`] with [`decode`](FrameDecoder::decode)). Returns `None`
+    /// if the frame is not all there yet.
+    ///
+    /// For small frames, copying the body out and advancing is cheaper than
+    /// [`decode`](FrameDecoder::decode)'s slice: a `Bytes` slice shares the
+    /// read buffer's reference count, which the thread that drops the frame
+    /// then has to touch. The checks and reservations are the same as
+    /// `decode`'s: an over-limit header is refused before its body is
+    /// buffered, and at most [`MAX_RESERVE_AHEAD`] is reserved at a time.
+    ///
+    /// ```
+    /// use bytes::{Buf, BytesMut};
+    /// use smolmq_zmtp::FrameDecoder;
+    ///
+    /// let mut decoder = FrameDecoder::new(1024);
+    /// let mut input = BytesMut::from(&b"\x00\x02hi\x01\x03"[..]);
+    /// let view = decoder.peek(&mut input).unwrap().unwrap();
+    /// assert_eq!((view.body, view.more, view.wire_len), (&b"hi"[..], false, 4));
+    /// let (copy, wire_len) = (view.body.to_vec(), view.wire_len);
+    /// input.advance(wire_len);
+    /// assert_eq!(copy, b"hi");
+    /// // The next frame is not complete: nothing to peek at yet.
+    /// assert_eq!(decoder.peek(&mut input), Ok(None));
+    /// assert_eq!(&input[..], b"\x01\x03");
+    /// ```
+    #[inline]
+    pub fn peek<'a>(
+        &mut self,
+        input: &'a mut BytesMut,
+    ) -> Result<Option<FrameView<'a>>, DecodeError> {
+        let Some(header) = self.complete_header(input)? else {
+            return Ok(None);
+        };
+        let wire_len = header.header_len + header.body_len;
+        Ok(Some(FrameView {
+            more: header.more,
+            command: header.command,
+            body: &input[header.header_len..wire_len],
+            wire_len,
+        }))
+    }
+
+    /// Like [`peek`](FrameDecoder::peek), on any byte slice (for a decode
+    /// loop that keeps its own cursor into the read buffer and advances it
+    /// once per batch), but without reserving anything: when it returns
+    /// `None`, call `peek` or `decode` on the buffer (from the frame's
+    /// start) to reserve room for the rest of the frame.
+    ///
+    /// ```
+    /// use smolmq_zmtp::FrameDecoder;
+    ///
+    /// let decoder = FrameDecoder::new(1024);
+    /// let wire = b"\x01\x01a\x00\x01b\x00";
+    /// let mut pos = 0;
+    /// let mut bodies = Vec::new();
+    /// while let Some(view) = decoder.peek_slice(&wire[pos..]).unwrap() {
+    ///     bodies.push(view.body);
+    ///     pos += view.wire_len;
+    /// }
+    /// assert_eq!(bodies, [b"a", b"b"]);
+    /// assert_eq!(pos, 6); // a partial frame is left
+    /// ```
+    #[inline]
+    pub fn peek_slice<'a>(&self, input: &'a [u8]) -> Result<Option<FrameView<'a>>, DecodeError> {
+        let Some(header) = self.parse_header(input)? else {
+            return Ok(None);
+        };
+        let wire_len = header.header_len + header.body_len;
+        let Some(body) = input.get(header.header_len..wire_len) else {
+            return Ok(None);
+        };
+        Ok(Some(FrameView {
+            more: header.more,
+            command: header.command,
+            body,
+            wire_len,
+        }))
+    }
+
+    /// Parses the header at the front of `input` and checks it; `None`
+    /// (after reserving room for the rest) unless the whole frame is in.
+    #[inline]
+    fn complete_header(&self, input: &mut BytesMut) -> Result<Option<Header>, DecodeError> {
+        let Some(header) = self.parse_header(input)? else {
+            return Ok(None);
+        };
+        let total = header.header_len + header.body_len;
+        if input.len() < total {
+            input.reserve((total - input.len()).min(MAX_RESERVE_AHEAD));
+            return Ok(None);
+        }
+        Ok(Some(header))
+    }
+
+    /// Parses and checks the header at the front of `input`; `None` if the
+    /// header itself is not all there. The body may not be.
+    #[inline]
+    fn parse_header(&self, input: &[u8]) -> Result<Option<Header>, DecodeError> {
         let Some(&flags) = input.first() else {
             return Ok(None);
         };
@@ -250,20 +363,41 @@ impl FrameDecoder {
                 max: self.max_frame_size,
             });
         }
-        // size <= MAX_FRAME_SIZE_LIMIT, so this neither truncates nor
-        // overflows.
+        // size <= MAX_FRAME_SIZE_LIMIT, so neither this nor the sum with
+        // the header truncates or overflows.
         let size = size as usize;
-        let total = header + size;
-        if input.len() < total {
-            input.reserve((total - input.len()).min(MAX_RESERVE_AHEAD));
-            return Ok(None);
-        }
-        input.advance(header);
-        let body = input.split_to(size).freeze();
-        Ok(Some(Frame {
+        Ok(Some(Header {
             more,
             command,
-            body,
+            header_len: header,
+            body_len: size,
         }))
     }
+}
+
+/// A checked header of a frame that is all in the buffer.
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    /// MORE flag.
+    more: bool,
+    /// COMMAND flag.
+    command: bool,
+    /// Length of the header: 2 or 9.
+    header_len: usize,
+    /// Length of the body.
+    body_len: usize,
+}
+
+/// A complete frame still in the read buffer: [`FrameDecoder::peek`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameView<'a> {
+    /// More frames of the same message follow (always false on a command).
+    pub more: bool,
+    /// The frame carries a command rather than message data.
+    pub command: bool,
+    /// The body, borrowed from the buffer.
+    pub body: &'a [u8],
+    /// Bytes the frame takes at the front of the buffer (header and body):
+    /// what to `advance` past it.
+    pub wire_len: usize,
 }

@@ -1,7 +1,7 @@
 //! Frames: exact headers, both size forms, flags, limits, incremental and
 //! zero-copy decoding.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use smolmq_zmtp::{encode_header, DecodeError, Frame, FrameDecoder, MAX_FRAME_SIZE_LIMIT};
 
 /// Decodes everything in `input`, asserting no error.
@@ -203,4 +203,137 @@ fn bodies_are_slices_of_the_read_buffer() {
     let b = decoder.decode(&mut input).unwrap().unwrap();
     assert_eq!(a.body.as_ptr() as usize, base + 2);
     assert_eq!(b.body.as_ptr() as usize, base + 7);
+}
+
+/// Peeks at and consumes everything in `input`, as owned frames.
+fn peek_all(decoder: &mut FrameDecoder, input: &mut BytesMut) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    while let Some(view) = decoder.peek(input).unwrap() {
+        let frame = Frame {
+            more: view.more,
+            command: view.command,
+            body: Bytes::copy_from_slice(view.body),
+        };
+        let wire_len = view.wire_len;
+        assert_eq!(wire_len, frame.wire_len());
+        input.advance(wire_len);
+        frames.push(frame);
+    }
+    frames
+}
+
+#[test]
+fn peek_sees_what_decode_takes_at_every_split_point() {
+    let mut wire = BytesMut::new();
+    for (i, size) in [0usize, 1, 70, 255, 256, 300, 2].into_iter().enumerate() {
+        let body = Bytes::from(vec![i as u8; size]);
+        Frame::message(body, i % 2 == 0).encode(&mut wire);
+    }
+    wire.extend_from_slice(b"\x04\x05\x04PING");
+    let expected = decode_all(&mut FrameDecoder::new(4096), &mut wire.clone());
+    assert_eq!(expected.len(), 8);
+    for split in 0..=wire.len() {
+        let mut decoder = FrameDecoder::new(4096);
+        let mut input = BytesMut::from(&wire[..split]);
+        let mut frames = peek_all(&mut decoder, &mut input);
+        input.extend_from_slice(&wire[split..]);
+        frames.extend(peek_all(&mut decoder, &mut input));
+        assert_eq!(frames, expected, "split at {split}");
+        assert!(input.is_empty());
+    }
+}
+
+#[test]
+fn peek_does_not_consume_and_mixes_with_decode() {
+    let mut input = BytesMut::from(&b"\x01\x03abc\x00\x04defg"[..]);
+    let mut decoder = FrameDecoder::new(100);
+    for _ in 0..2 {
+        let view = decoder.peek(&mut input).unwrap().unwrap();
+        assert_eq!(
+            (view.more, view.command, view.body),
+            (true, false, &b"abc"[..])
+        );
+        assert_eq!(view.wire_len, 5);
+    }
+    let first = decoder.decode(&mut input).unwrap().unwrap();
+    assert_eq!(first.body, "abc");
+    let view = decoder.peek(&mut input).unwrap().unwrap();
+    assert_eq!(view.body, b"defg");
+    // The view borrows the buffer: take what is needed, then advance.
+    let wire_len = view.wire_len;
+    input.advance(wire_len);
+    assert!(input.is_empty());
+    assert_eq!(decoder.peek(&mut input), Ok(None));
+}
+
+#[test]
+fn peek_refuses_and_reserves_like_decode() {
+    let mut decoder = FrameDecoder::new(1024);
+    // Over the limit: refused from the header, nothing buffered.
+    let mut input = BytesMut::from(&b"\x02\0\0\0\0\0\0\x07\xd0"[..]);
+    assert_eq!(
+        decoder.peek(&mut input),
+        Err(DecodeError::TooLarge {
+            size: 2000,
+            max: 1024
+        })
+    );
+    let mut input = BytesMut::from(&b"\xff\x00"[..]);
+    assert_eq!(
+        decoder.peek(&mut input),
+        Err(DecodeError::ReservedFlags { flags: 0xff })
+    );
+    let mut input = BytesMut::from(&b"\x05\x00"[..]);
+    assert_eq!(
+        decoder.peek(&mut input),
+        Err(DecodeError::MoreOnCommand { flags: 0x05 })
+    );
+    // A partial frame: room reserved for the rest, bounded, nothing taken.
+    let mut decoder = FrameDecoder::new(u64::MAX);
+    let mut input = BytesMut::from(&b"\x02\0\0\0\0\x40\0\0\0ab"[..]); // 1 GiB
+    assert_eq!(decoder.peek(&mut input), Ok(None));
+    assert!(input.capacity() >= smolmq_zmtp::MAX_RESERVE_AHEAD);
+    assert!(input.capacity() <= 2 * (smolmq_zmtp::MAX_RESERVE_AHEAD + 11));
+    assert_eq!(input.len(), 11);
+}
+
+#[test]
+fn peek_slice_walks_a_buffer_like_decode() {
+    let mut wire = BytesMut::new();
+    for (i, size) in [0usize, 1, 70, 255, 256, 300, 2].into_iter().enumerate() {
+        let body = Bytes::from(vec![i as u8; size]);
+        Frame::message(body, i % 2 == 0).encode(&mut wire);
+    }
+    let expected = decode_all(&mut FrameDecoder::new(4096), &mut wire.clone());
+    for split in 0..=wire.len() {
+        let decoder = FrameDecoder::new(4096);
+        let input = &wire[..split];
+        let mut pos = 0;
+        let mut frames = Vec::new();
+        while let Some(view) = decoder.peek_slice(&input[pos..]).unwrap() {
+            frames.push(Frame {
+                more: view.more,
+                command: view.command,
+                body: Bytes::copy_from_slice(view.body),
+            });
+            pos += view.wire_len;
+        }
+        assert_eq!(frames[..], expected[..frames.len()], "split at {split}");
+        // Only a partial frame is left.
+        let rest = decode_all(
+            &mut FrameDecoder::new(4096),
+            &mut BytesMut::from(&input[pos..]),
+        );
+        assert!(rest.is_empty());
+    }
+    // Limits and flags are checked as by decode.
+    let decoder = FrameDecoder::new(10);
+    assert_eq!(
+        decoder.peek_slice(b"\x00\x0b"),
+        Err(DecodeError::TooLarge { size: 11, max: 10 })
+    );
+    assert_eq!(
+        decoder.peek_slice(b"\x08\x00"),
+        Err(DecodeError::ReservedFlags { flags: 0x08 })
+    );
 }

@@ -31,7 +31,7 @@ pub(crate) struct ActiveList {
 
 impl ActiveList {
     /// Number of ready pipes.
-    #[cfg(test)]
+    #[inline]
     pub(crate) fn active(&self) -> usize {
         self.active
     }

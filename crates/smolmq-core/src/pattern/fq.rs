@@ -105,7 +105,14 @@ impl FairQueue {
     #[inline]
     pub fn recv(&mut self, pipes: &mut Pipes) -> Option<(PipeId, Msg)> {
         while let Some(id) = self.pipes.current() {
-            if let Some(msg) = pipes.recv(id) {
+            // Patient only at the last pipe with a chance: a scan over many
+            // empty pipes must not wait at each.
+            let msg = if self.pipes.active() == 1 {
+                pipes.recv(id)
+            } else {
+                pipes.recv_now(id)
+            };
+            if let Some(msg) = msg {
                 self.pipes.advance();
                 return Some((id, msg));
             }

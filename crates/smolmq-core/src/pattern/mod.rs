@@ -385,12 +385,37 @@ impl Pipes {
 
     /// Takes the next message from pipe `id`, or `None` when it has none
     /// (the socket is then woken when one arrives) or has ended (recorded).
+    ///
+    /// An empty pipe is looked at a few more times, for about a
+    /// microsecond, before the socket gives up on it
+    /// ([`Pipe::read_patiently`]): a receiver that is slightly faster than
+    /// its sender then keeps up with it instead of being woken for every
+    /// message. Patterns that scan many pipes for one message should use
+    /// [`Pipes::recv_now`] for all but the last look.
     #[inline]
     pub fn recv(&mut self, id: PipeId) -> Option<Msg> {
+        let s = self.slot_mut(id)?;
+        if let Some(msg) = s.pipe.read_patiently() {
+            return Some(msg);
+        }
+        self.recv_ended(id)
+    }
+
+    /// As [`Pipes::recv`], without waiting at an empty pipe.
+    #[inline]
+    pub fn recv_now(&mut self, id: PipeId) -> Option<Msg> {
         let s = self.slot_mut(id)?;
         if let Some(msg) = s.pipe.read() {
             return Some(msg);
         }
+        self.recv_ended(id)
+    }
+
+    /// Pipe `id` was found empty: a message the peer sent just before it
+    /// went, or the pipe recorded as ended.
+    #[cold]
+    fn recv_ended(&mut self, id: PipeId) -> Option<Msg> {
+        let s = self.slot_mut(id)?;
         if s.pipe.is_peer_gone() {
             // What the peer sent before it went is delivered first.
             if let Some(msg) = s.pipe.read() {
