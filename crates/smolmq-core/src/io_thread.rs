@@ -60,6 +60,10 @@ use std::time::{Duration, Instant};
 /// what it costs.
 pub const DEFAULT_IO_SPIN: Duration = Duration::from_micros(50);
 
+/// How long a spinning I/O thread looks without yielding its core; after
+/// that it yields before every look (see `run`).
+const SPIN_BEFORE_YIELD: Duration = Duration::from_micros(10);
+
 /// Tasks run between two looks at the reactor while there is work.
 const TICKS_PER_LOOK: usize = 16;
 
@@ -171,9 +175,20 @@ fn run(shared: &Shared, spin: Duration) {
                 YieldNow(false).await;
                 continue;
             }
-            if last_work.elapsed() < spin {
+            let idle = last_work.elapsed();
+            if idle < spin {
                 // Nothing ready: poll the reactor again without blocking.
-                std::hint::spin_loop();
+                // Past the first few microseconds, offer the core to any
+                // other runnable thread before each look: on a busy
+                // machine that is often the very thread we wait for (a
+                // plain spin then kept it off the core and made latency
+                // worse than sleeping); on an idle one the yield returns
+                // at once.
+                if idle < SPIN_BEFORE_YIELD {
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
                 YieldNow(false).await;
                 continue;
             }
