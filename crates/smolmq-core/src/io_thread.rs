@@ -19,6 +19,10 @@
 //! the project's test machine this cut PAIR ping-pong latency over ipc and
 //! tcp several times (see `docs/architecture.md`, "The data path").
 //!
+//! After the first 10 µs of a spin the thread yields its core before each
+//! look, so on a machine with more runnable threads than cores the spin
+//! does not keep the threads it waits for off the CPU.
+//!
 //! The price is CPU: a thread spins for the whole spin after every burst of
 //! work, so a connection with a message every few tens of microseconds
 //! keeps its I/O thread busy all the time, on a core the application may
