@@ -49,6 +49,11 @@ pub const STALL: Duration = Duration::from_secs(10);
 /// per-call timeout option, so its loops run under one tokio timeout).
 pub const LOOP_LIMIT: Duration = Duration::from_secs(120);
 
+/// The longest one cell may take before the watchdog ends the process: a
+/// loop that spins without ever waiting (a livelocked implementation)
+/// escapes every timeout above.
+pub const CELL_LIMIT: Duration = Duration::from_secs(600);
+
 /// The message sizes of the full matrix, in bytes.
 pub const SIZES: [usize; 5] = [64, 256, 1024, 65536, 131072];
 
@@ -865,6 +870,37 @@ pub fn cell(
     out
 }
 
+/// Ends the process when one cell runs longer than [`CELL_LIMIT`].
+struct Watchdog {
+    /// The cell being measured and when it started.
+    current: std::sync::Arc<Mutex<(String, Instant)>>,
+}
+
+impl Watchdog {
+    fn start() -> Watchdog {
+        let current = std::sync::Arc::new(Mutex::new((String::new(), Instant::now())));
+        let watched = current.clone();
+        thread::spawn(move || loop {
+            thread::sleep(Duration::from_secs(1));
+            let (cell, since) = watched.lock().unwrap().clone();
+            if since.elapsed() > CELL_LIMIT {
+                eprintln!(
+                    "matrix: cell {cell} has run for over {} s: something spins without \
+                     waiting; giving up",
+                    CELL_LIMIT.as_secs()
+                );
+                std::process::exit(3);
+            }
+        });
+        Watchdog { current }
+    }
+
+    /// Starts the clock for `cell`.
+    fn enter(&self, cell: String) {
+        *self.current.lock().unwrap() = (cell, Instant::now());
+    }
+}
+
 /// Runs the matrix for the bench binary's `args`: prints RESULT lines as
 /// cells finish, then the table and the targets; writes the files.
 pub fn main(args: &[String]) -> Result<(), String> {
@@ -888,11 +924,13 @@ pub fn main(args: &[String]) -> Result<(), String> {
         sel.sizes.len(),
         sel.plan(64).warmup,
     );
+    let watchdog = Watchdog::start();
     let mut all = Vec::new();
     for &size in &sel.sizes {
         for &pattern in &sel.patterns {
             for &transport in &sel.transports {
                 let cell_started = Instant::now();
+                watchdog.enter(format!("{} {} {size}B", pattern.name(), transport.name()));
                 let figures = cell(&backends, &sel, pattern, transport, size);
                 for m in &figures {
                     m.print_progress();

@@ -5,6 +5,14 @@
 //! inproc and ROUTER_ROUTER_POLL are n/a; it has no HWM option either (its
 //! sends wait for the socket). Its API is async only: each loop of the
 //! matrix runs as one `block_on`, under one [`LOOP_LIMIT`] timeout.
+//!
+//! Every future runs under `tokio::task::unconstrained`: zeromq 0.6's fair
+//! queue (DEALER, ROUTER, PULL, SUB receives) livelocks once tokio's
+//! cooperative budget runs out inside a loop that does not yield (a read
+//! returns Pending and wakes itself at once; the fair queue re-polls it
+//! without returning), which a loop of thousands of receives in one
+//! `block_on` hits within a few hundred messages. Seen in the matrix as a
+//! DEALER_ROUTER tcp ping-pong spinning at 100 % CPU for minutes.
 
 use super::{
     Backend, End, Ends, Impl, Kind, Pattern, SockSpec, Transport, Wire, Wiring, LOOP_LIMIT, STALL,
@@ -59,7 +67,7 @@ impl Zeromq {
         let mut bound = self.socket(&wire.bound)?;
         let mut connected = self.socket(&wire.connected)?;
         let endpoint = super::endpoint(transport, Impl::Zeromq);
-        self.rt.block_on(async {
+        self.rt.block_on(tokio::task::unconstrained(async {
             tokio::time::timeout(STALL, async {
                 let at = bound
                     .s
@@ -81,7 +89,7 @@ impl Zeromq {
             })
             .await
             .map_err(|_| "connecting: stalled".to_owned())?
-        })?;
+        }))?;
         Ok((bound, connected))
     }
 
@@ -234,11 +242,11 @@ impl ZEnd {
     where
         F: std::future::Future<Output = Result<T, String>> + 'a,
     {
-        rt.block_on(async {
+        rt.block_on(tokio::task::unconstrained(async {
             tokio::time::timeout(LOOP_LIMIT, f)
                 .await
                 .map_err(|_| format!("stalled ({} s)", LOOP_LIMIT.as_secs()))?
-        })
+        }))
     }
 }
 
@@ -259,17 +267,19 @@ impl End for ZEnd {
             None => rx.as_mut().expect("open"),
         };
         let m = tx.msg(payload);
-        rt.block_on(async {
+        rt.block_on(tokio::task::unconstrained(async {
             tokio::time::timeout(STALL, tx.send(m))
                 .await
                 .map_err(|_| "send: stalled".to_owned())?
-        })
+        }))
     }
 
     fn recv_for(&mut self, timeout: Duration) -> Result<bool, String> {
         let rx = self.rx.as_mut().expect("open");
         self.rt
-            .block_on(async { tokio::time::timeout(timeout, rx.recv()).await })
+            .block_on(tokio::task::unconstrained(async {
+                tokio::time::timeout(timeout, rx.recv()).await
+            }))
             .map_or(Ok(false), |got| got.map(|_| true))
     }
 
