@@ -557,7 +557,7 @@ impl Plan {
             Mode::Quick => Plan {
                 runs: 3,
                 messages: if small { 100_000 } else { 5_000 },
-                round_trips: if small { 2_000 } else { 500 },
+                round_trips: if small { 1_000 } else { 300 },
                 warmup: 1_000,
             },
             Mode::Full => Plan {
