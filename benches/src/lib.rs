@@ -32,6 +32,8 @@
 //! report.print();
 //! ```
 
+pub mod matrix;
+
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use std::cell::RefCell;

@@ -1,14 +1,17 @@
 //! Project automation for smolmq, run as `cargo xtask <command>`.
 //!
 //! ```text
-//! cargo xtask bench [LAYER...] [--full] [-- CRITERION-ARGS...]
+//! cargo xtask bench [LAYER...] [--full] [-- BENCH-ARGS...]
 //! cargo xtask test
 //! cargo xtask stress [--count N] [--rounds R]
 //! ```
 //!
-//! `bench` runs the criterion benchmark of each layer named (every layer when
-//! none is), quick by default, and gathers their `RESULT,...` lines into a
-//! table on stdout and into `target/bench/results.csv`. `test` runs the whole
+//! `bench` runs the benchmark of each layer named (the default set when none
+//! is: every layer but `pair`, which the matrix covers), quick by default,
+//! and gathers their `RESULT,...` lines into a table on stdout and into
+//! `target/bench/results.csv`; the `matrix` layer (smolmq, libzmq and the
+//! `zeromq` crate over every pattern, transport and size) prints its own
+//! table and writes `target/bench/matrix.json` and `matrix.csv`. `test` runs the whole
 //! test suite: the workspace's tests and doctests, then the loom models of
 //! the lock-free crates. `stress` runs the backpressure stress tests at full
 //! size in release mode (PAIR to PAIR over inproc, ipc and tcp, HWM 10, a
@@ -23,7 +26,14 @@ use std::time::Instant;
 
 /// Layers that have a benchmark, in the order `cargo xtask bench` runs them.
 const LAYERS: &[&str] = &[
-    "ypipe", "signaler", "mailbox", "pool", "zmtp", "jsonl", "pair",
+    "ypipe", "signaler", "mailbox", "pool", "zmtp", "jsonl", "pair", "matrix",
+];
+
+/// The layers `cargo xtask bench` runs when none is named: all but `pair`,
+/// whose cells (PAIR over every transport) the matrix measures too; the
+/// whole job stays near three minutes in quick mode.
+const DEFAULT_LAYERS: &[&str] = &[
+    "ypipe", "signaler", "mailbox", "pool", "zmtp", "jsonl", "matrix",
 ];
 
 /// Crates with loom models (`tests/loom.rs` under `--cfg loom`).
@@ -33,11 +43,18 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  bench [LAYER...] [--full] [-- CRITERION-ARGS...]
-        run the layer benchmarks (all layers when none is named), quick
-        unless --full; prints RESULT lines and a table, writes
-        target/bench/results.csv
-        layers: ypipe signaler mailbox pool zmtp jsonl pair
+  bench [LAYER...] [--full] [-- BENCH-ARGS...]
+        run the layer benchmarks (every layer but pair when none is
+        named), quick unless --full; prints RESULT lines and a table,
+        writes target/bench/results.csv (and, for matrix,
+        target/bench/matrix.json and matrix.csv)
+        layers: ypipe signaler mailbox pool zmtp jsonl pair matrix
+        BENCH-ARGS go to every layer named: criterion's (a name filter)
+        for the criterion layers; for matrix, e.g.
+          cargo xtask bench matrix -- --pattern PUSH_PULL --transport tcp \
+              --size 64 --impl smolmq,libzmq
+        (also --metric throughput|latency, --runs N, --messages N,
+        --round-trips N; `cargo xtask bench matrix -- --help`)
   test  run the whole test suite: workspace tests and doctests, then the
         loom models (tests/loom.rs of the lock-free crates)
   stress [--count N] [--rounds R]
@@ -219,8 +236,9 @@ fn bench(args: &[String]) -> Result<(), String> {
         }
     }
     if layers.is_empty() {
-        layers = LAYERS.iter().map(|l| l.to_string()).collect();
+        layers = DEFAULT_LAYERS.iter().map(|l| l.to_string()).collect();
     }
+    let started = Instant::now();
 
     // Build every bench first, so compile time is not mistaken for a hang.
     let mut build = cargo();
@@ -262,12 +280,26 @@ fn bench(args: &[String]) -> Result<(), String> {
     fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let csv = dir.join("results.csv");
     let mut body = String::from("tag,layer,case,implementation,value,unit\n");
-    for r in &results {
+    // Only the harness's lines: the matrix's (and pair's)
+    // `RESULT,<impl>,<pattern>,...` lines have their own files.
+    for r in results.iter().filter(|r| r.split(',').count() == 6) {
         body.push_str(r);
         body.push('\n');
     }
     fs::write(&csv, body).map_err(|e| format!("writing {}: {e}", csv.display()))?;
     eprintln!("wrote {}", csv.display());
+    if layers.iter().any(|l| l == "matrix") {
+        eprintln!(
+            "the matrix: {} and {}",
+            dir.join("matrix.json").display(),
+            dir.join("matrix.csv").display()
+        );
+    }
+    eprintln!(
+        "bench ({}) took {:.0} s",
+        layers.join(" "),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
