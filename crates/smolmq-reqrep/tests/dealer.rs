@@ -190,7 +190,7 @@ fn a_dealer_blocks_at_the_hwm_and_loses_nothing() {
         );
         // The message is handed back whole.
         let back = refused.into_msg();
-        assert_eq!(&back.first()[..], sent.to_string().as_bytes(), "{t:?}");
+        assert_eq!(back.first(), sent.to_string().as_bytes(), "{t:?}");
         assert_eq!(back.len(), 2);
         if t == Transport::Inproc {
             // inproc: the DEALER's SNDHWM plus the ROUTER's RCVHWM.

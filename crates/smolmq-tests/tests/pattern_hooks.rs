@@ -216,7 +216,7 @@ impl Pattern for Closer {
         self.0.detach(id)
     }
     fn send(&mut self, pipes: &mut Pipes, msg: Msg) -> Result<(), Refused> {
-        if &msg.first()[..] == b"close" {
+        if msg.first() == b"close" {
             for id in &self.1 {
                 pipes.close(*id);
             }

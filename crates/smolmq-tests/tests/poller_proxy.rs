@@ -116,7 +116,7 @@ fn stats_of(msg: &Msg) -> [u64; 8] {
     assert_eq!(msg.len(), 8, "eight counters");
     let mut out = [0u64; 8];
     for (o, frame) in out.iter_mut().zip(msg.iter()) {
-        let frame: &[u8] = &frame[..];
+        let frame: &[u8] = frame;
         *o = u64::from_le_bytes(frame.try_into().expect("8-byte counter"));
     }
     out
