@@ -55,8 +55,7 @@ pub const INLINE_MAX: usize = 70;
 /// message (no allocation, no reference count); larger frames are
 /// [`Bytes`], so cloning never copies them. `size_of::<Msg>()` is 72 bytes
 /// on 64-bit targets. A message always holds at least one frame; a
-/// zero-length frame is a valid message. See the [module docs](self) for the
-/// representation.
+/// zero-length frame is a valid message.
 ///
 /// ```
 /// use bytes::Bytes;
