@@ -703,7 +703,9 @@ impl Socket {
     /// Sends `msg`, waiting while it cannot be sent, at most SNDTIMEO
     /// (forever when unset); [`Error::Timeout`] after that.
     pub fn send_blocking(&mut self, msg: Msg) -> std::result::Result<(), SendError> {
-        let deadline = self.options.sndtimeo.map(|t| Instant::now() + t);
+        // The clock is read only once the send has to wait: a send that
+        // goes through at once (the common case) costs no clock read.
+        let mut deadline = None;
         let mut msg = msg;
         loop {
             match self.try_send(msg) {
@@ -714,6 +716,8 @@ impl Socket {
                 }) => msg = back,
                 Err(e) => return Err(e),
             }
+            let deadline =
+                *deadline.get_or_insert_with(|| self.options.sndtimeo.map(|t| Instant::now() + t));
             if let Err(error) = self.wait(deadline) {
                 return Err(SendError { error, msg });
             }
@@ -723,12 +727,15 @@ impl Socket {
     /// Receives a message, waiting at most RCVTIMEO (forever when unset);
     /// [`Error::Timeout`] after that.
     pub fn recv_blocking(&mut self) -> Result<Msg> {
-        let deadline = self.options.rcvtimeo.map(|t| Instant::now() + t);
+        // As in `send_blocking`: the clock only when there is a wait.
+        let mut deadline = None;
         loop {
             match self.try_recv() {
                 Err(Error::WouldBlock) => {}
                 other => return other,
             }
+            let deadline =
+                *deadline.get_or_insert_with(|| self.options.rcvtimeo.map(|t| Instant::now() + t));
             self.wait(deadline)?;
         }
     }
