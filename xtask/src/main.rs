@@ -144,6 +144,8 @@ fn test(args: &[String]) -> Result<(), String> {
         "--no-default-features",
         "--features",
         "ipc",
+        // The doctests show the default features.
+        "--tests",
     ]);
     run(lean)?;
     // `--all-targets` skips doctests; run them on their own.
