@@ -31,7 +31,8 @@
 //! RESULT,<impl>,PAIR,<transport>,<size>,<throughput|latency_p50|latency_p99>,<value>
 //! ```
 //!
-//! and the harness's `RESULT,pair,<case>,<impl>,<value>,<unit>` lines, so
+//! (msg/s and µs, as the matrix prints them), and the harness's
+//! `RESULT,pair,<case>,<impl>,<value>,<unit>` lines (latency in ns), so
 //! that `cargo xtask bench pair` prints its table with the ratios. Any
 //! command-line argument that does not start with `-` filters the cells by
 //! name (`tcp_64B`, `inproc`, ...). For profiling one side alone,
@@ -460,11 +461,20 @@ fn cell(
                 shown.join(" "),
                 si(medians[i])
             );
-            println!(
-                "RESULT,{},PAIR,{transport},{size},{metric},{:.0}",
-                imp.name(),
-                medians[i]
-            );
+            // The matrix's format: msg/s, and latencies in µs.
+            if metric == "throughput" {
+                println!(
+                    "RESULT,{},PAIR,{transport},{size},{metric},{:.0}",
+                    imp.name(),
+                    medians[i]
+                );
+            } else {
+                println!(
+                    "RESULT,{},PAIR,{transport},{size},{metric},{:.3}",
+                    imp.name(),
+                    medians[i] / 1000.0
+                );
+            }
             println!(
                 "RESULT,pair,{}_{transport}_{size}B,{},{:.0},{unit}",
                 match metric {
