@@ -190,6 +190,16 @@ impl Drop for Watch<'_, '_> {
     }
 }
 
+/// An empty list with no timeout would wait for ever: refused.
+fn refuse_endless(items: &[PollItem<'_>], timeout: Option<Duration>) -> Result<()> {
+    if items.is_empty() && timeout.is_none() {
+        return Err(Error::Unsupported(
+            "poll of no socket with no timeout would never return".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Waits until at least one item is ready or `timeout` passes (`None`:
 /// no limit; zero: look once). Returns the number of items ready, 0 on
 /// timeout; each item's [`ready`](PollItem::ready) tells what it found.
@@ -197,11 +207,7 @@ impl Drop for Watch<'_, '_> {
 /// An empty list with no timeout would wait for ever: it fails with
 /// [`Error::Unsupported`] instead.
 pub fn poll(items: &mut [PollItem<'_>], timeout: Option<Duration>) -> Result<usize> {
-    if items.is_empty() && timeout.is_none() {
-        return Err(Error::Unsupported(
-            "poll of no socket with no timeout would never return".into(),
-        ));
-    }
+    refuse_endless(items, timeout)?;
     let deadline = timeout.map(|t| Instant::now() + t);
     let signal = Arc::new(Signaler::new());
     // Watch first, then look: a change after the look signals the watch,
@@ -227,11 +233,7 @@ pub fn poll(items: &mut [PollItem<'_>], timeout: Option<Duration>) -> Result<usi
 /// [`poll`] for async code: awaits until an item is ready or `timeout`
 /// passes, on any executor.
 pub async fn poll_async(items: &mut [PollItem<'_>], timeout: Option<Duration>) -> Result<usize> {
-    if items.is_empty() && timeout.is_none() {
-        return Err(Error::Unsupported(
-            "poll of no socket with no timeout would never return".into(),
-        ));
-    }
+    refuse_endless(items, timeout)?;
     let deadline = timeout.map(|t| Instant::now() + t);
     let signal = Arc::new(Signaler::new());
     let mut watch = Watch::new(items, &signal);

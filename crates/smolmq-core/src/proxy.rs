@@ -206,14 +206,16 @@ fn run(
                 interest(&held[1]) | out(&held[0]),
             )
         };
-        let mut items = vec![
-            PollItem::new(frontend, front_events),
-            PollItem::new(backend, back_events),
-        ];
-        if let Some(control) = control.as_deref_mut() {
-            items.push(PollItem::new(control, Events::READABLE));
-        }
-        poll(&mut items, None)?;
+        // On the stack: no allocation per idle wait.
+        let front = PollItem::new(frontend, front_events);
+        let back = PollItem::new(backend, back_events);
+        match control.as_deref_mut() {
+            Some(control) => poll(
+                &mut [front, back, PollItem::new(control, Events::READABLE)],
+                None,
+            )?,
+            None => poll(&mut [front, back], None)?,
+        };
     }
 }
 

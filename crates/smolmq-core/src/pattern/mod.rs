@@ -265,6 +265,14 @@ impl Pipes {
         self.get(id).is_none_or(Pipe::is_peer_gone)
     }
 
+    /// True if `test` holds for some attached pipe (stops at the first);
+    /// no allocation, unlike collecting [`ids`](Pipes::ids) first.
+    pub fn any(&mut self, mut test: impl FnMut(&mut Pipes, PipeId) -> bool) -> bool {
+        (0..self.slots.len())
+            .map(PipeId)
+            .any(|id| self.contains(id) && test(self, id))
+    }
+
     /// True if `id` is attached.
     pub fn contains(&self, id: PipeId) -> bool {
         self.get(id).is_some()
@@ -489,15 +497,13 @@ pub trait Pattern: Any + Send {
     /// patterns that deliver whatever arrives; patterns that filter or hold
     /// state (SUB, REQ, REP) override it.
     fn has_in(&mut self, pipes: &mut Pipes) -> bool {
-        let ids: Vec<PipeId> = pipes.ids().collect();
-        ids.into_iter().any(|id| pipes.can_read(id))
+        pipes.any(Pipes::can_read)
     }
 
     /// Whether a send would succeed now (a poller's "writable"). The
     /// default says whether any pipe has room.
     fn has_out(&mut self, pipes: &mut Pipes) -> bool {
-        let ids: Vec<PipeId> = pipes.ids().collect();
-        ids.into_iter().any(|id| pipes.can_write(id))
+        pipes.any(Pipes::can_write)
     }
 }
 
