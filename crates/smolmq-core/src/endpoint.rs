@@ -1,5 +1,7 @@
 //! [`Endpoint`]: ZeroMQ endpoint strings (`tcp://host:port`, `ipc:///path`,
-//! `inproc://name`), parsed with precise errors and displayed back in a
+//! `inproc://name`, `tls://host:port`, `ws://host:port/path`,
+//! `wss://host:port/path`, and the JSON-lines wire `tcp+jsonl://host:port`,
+//! `ipc+jsonl:///path`), parsed with precise errors and displayed back in a
 //! canonical form.
 //!
 //! # Grammar
@@ -8,9 +10,22 @@
 //! endpoint = "tcp://" host ":" port
 //!          | "ipc://" ( path | "@" abstract-name | "*" )
 //!          | "inproc://" name
+//!          | "tls://" host ":" port
+//!          | ( "ws://" | "wss://" ) host ":" port [ ws-path ]
+//!          | "tcp+jsonl://" host ":" port
+//!          | "ipc+jsonl://" ( path | "@" abstract-name | "*" )
 //! host     = "*" | IPv4 | "[" IPv6 "]" | IPv6 | dns-name
 //! port     = 0..=65535 | "*"
+//! ws-path  = "/" *printable-ascii        ; "/" when left out
 //! ```
+//!
+//! * `tls://` is ZMTP over TLS on a tcp connection; `ws://` and `wss://`
+//!   carry ZeroMQ over a WebSocket (RFC 45, ZWS 2.0), the latter over TLS.
+//!   Their transports live in their own crates; this module only parses.
+//! * `+jsonl` selects the other wire format: line-delimited JSON (MCP /
+//!   JSON-RPC 2.0 framing) instead of ZMTP, on the same tcp or ipc
+//!   transport. [`Endpoint::wire`] tells which; [`Endpoint::stream`] gives
+//!   the endpoint the transport binds or connects.
 //!
 //! * A host `*` (all interfaces) and a port `*` or `0` (an ephemeral port
 //!   chosen by the system) are valid only for bind: see
@@ -50,24 +65,21 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 
 /// The transports this version parses, as written before `://`.
-pub const SUPPORTED_SCHEMES: &[&str] = &["tcp", "ipc", "inproc"];
-
-/// Schemes known from the ZeroMQ family or planned for smolmq but not
-/// supported yet: an endpoint using one gets a "not supported yet" error
-/// rather than "unknown".
-const PLANNED_SCHEMES: &[&str] = &[
+pub const SUPPORTED_SCHEMES: &[&str] = &[
+    "tcp",
+    "ipc",
+    "inproc",
     "tls",
     "ws",
     "wss",
     "tcp+jsonl",
     "ipc+jsonl",
-    "udp",
-    "pgm",
-    "epgm",
-    "norm",
-    "vmci",
-    "tipc",
 ];
+
+/// Schemes known from the ZeroMQ family or planned for smolmq but not
+/// supported yet: an endpoint using one gets a "not supported yet" error
+/// rather than "unknown".
+const PLANNED_SCHEMES: &[&str] = &["udp", "pgm", "epgm", "norm", "vmci", "tipc"];
 
 /// The longest ipc path, in bytes, that fits a Unix socket address on this
 /// platform: `sun_path` holds 108 bytes on Linux and Android and 104 on the
@@ -80,6 +92,9 @@ pub const IPC_PATH_MAX: usize = if cfg!(any(target_os = "linux", target_os = "an
 
 /// The longest inproc name, in bytes.
 pub const INPROC_NAME_MAX: usize = 255;
+
+/// The longest WebSocket path, in bytes.
+pub const WS_PATH_MAX: usize = 1024;
 
 /// The longest DNS name, in bytes, without a trailing dot.
 const HOST_NAME_MAX: usize = 253;
@@ -119,6 +134,27 @@ pub enum Endpoint {
     Ipc(IpcAddr),
     /// `inproc://name`.
     Inproc(InprocName),
+    /// `tls://host:port`: ZMTP over TLS over tcp.
+    Tls(TcpAddr),
+    /// `ws://host:port/path`: ZeroMQ over a WebSocket (ZWS 2.0).
+    Ws(WsAddr),
+    /// `wss://host:port/path`: ZeroMQ over a WebSocket over TLS.
+    Wss(WsAddr),
+    /// `tcp+jsonl://host:port` or `ipc+jsonl://path`: line-delimited JSON
+    /// instead of ZMTP, over the inner endpoint, which is always an
+    /// [`Endpoint::Tcp`] or an [`Endpoint::Ipc`].
+    JsonLines(Box<Endpoint>),
+}
+
+/// The wire format spoken over an endpoint's byte stream.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Wire {
+    /// ZMTP 3.1, ZeroMQ's protocol (every scheme without `+jsonl`).
+    Zmtp,
+    /// Line-delimited JSON: each message is one line ending in `\n`
+    /// (MCP's and JSON-RPC 2.0's framing over a stream).
+    JsonLines,
 }
 
 impl Endpoint {
@@ -140,19 +176,72 @@ impl Endpoint {
             "tcp" => TcpAddr::parse_addr(rest).map(Endpoint::Tcp),
             "ipc" => IpcAddr::parse_addr(rest).map(Endpoint::Ipc),
             "inproc" => InprocName::new(rest).map(Endpoint::Inproc),
+            "tls" => TcpAddr::parse_addr(rest).map(Endpoint::Tls),
+            "ws" => WsAddr::parse_addr(rest).map(Endpoint::Ws),
+            "wss" => WsAddr::parse_addr(rest).map(Endpoint::Wss),
+            "tcp+jsonl" => TcpAddr::parse_addr(rest)
+                .map(|addr| Endpoint::JsonLines(Box::new(Endpoint::Tcp(addr)))),
+            "ipc+jsonl" => IpcAddr::parse_addr(rest)
+                .map(|addr| Endpoint::JsonLines(Box::new(Endpoint::Ipc(addr)))),
             _ => Err(EndpointError::UnknownScheme {
                 scheme: scheme.to_owned(),
             }),
         }
     }
 
-    /// The transport's name, as written before `://`: `"tcp"`, `"ipc"` or
-    /// `"inproc"`.
+    /// The transport's name: the scheme before `://` without a `+wire`
+    /// suffix (`"tcp"`, `"ipc"`, `"inproc"`, `"tls"`, `"ws"`, `"wss"`; also
+    /// `"tcp"` for `tcp+jsonl://`). A context's transports are looked up by
+    /// it ([`Transport::scheme`](crate::Transport::scheme)).
     pub fn transport(&self) -> &'static str {
         match self {
             Endpoint::Tcp(_) => "tcp",
             Endpoint::Ipc(_) => "ipc",
             Endpoint::Inproc(_) => "inproc",
+            Endpoint::Tls(_) => "tls",
+            Endpoint::Ws(_) => "ws",
+            Endpoint::Wss(_) => "wss",
+            Endpoint::JsonLines(inner) => inner.transport(),
+        }
+    }
+
+    /// The wire format spoken over the endpoint: [`Wire::JsonLines`] for
+    /// the `+jsonl` schemes, [`Wire::Zmtp`] for all others.
+    ///
+    /// ```
+    /// use smolmq_core::{Endpoint, Wire};
+    ///
+    /// let ep = Endpoint::parse("tcp+jsonl://127.0.0.1:7000")?;
+    /// assert_eq!(ep.wire(), Wire::JsonLines);
+    /// assert_eq!(ep.transport(), "tcp");
+    /// assert_eq!(ep.stream().to_string(), "tcp://127.0.0.1:7000");
+    /// assert_eq!(ep.to_string(), "tcp+jsonl://127.0.0.1:7000");
+    /// # Ok::<(), smolmq_core::EndpointError>(())
+    /// ```
+    pub fn wire(&self) -> Wire {
+        match self {
+            Endpoint::JsonLines(_) => Wire::JsonLines,
+            _ => Wire::Zmtp,
+        }
+    }
+
+    /// The endpoint the transport binds or connects: the inner endpoint of
+    /// a `+jsonl` one, `self` for the others.
+    pub fn stream(&self) -> &Endpoint {
+        match self {
+            Endpoint::JsonLines(inner) => inner,
+            other => other,
+        }
+    }
+
+    /// `stream` (as a transport reported it after binding) wrapped in this
+    /// endpoint's wire: `tcp://127.0.0.1:4000` becomes
+    /// `tcp+jsonl://127.0.0.1:4000` for a `+jsonl` endpoint, and is
+    /// returned as it is for the others.
+    pub fn with_stream(&self, stream: Endpoint) -> Endpoint {
+        match self {
+            Endpoint::JsonLines(_) => Endpoint::JsonLines(Box::new(stream)),
+            _ => stream,
         }
     }
 
@@ -195,20 +284,43 @@ impl Endpoint {
     pub fn with_port(&self, port: u16) -> Option<Endpoint> {
         match self {
             Endpoint::Tcp(addr) => Some(Endpoint::Tcp(addr.with_port(port))),
-            _ => None,
+            Endpoint::Tls(addr) => Some(Endpoint::Tls(addr.with_port(port))),
+            Endpoint::Ws(addr) => Some(Endpoint::Ws(addr.with_port(port))),
+            Endpoint::Wss(addr) => Some(Endpoint::Wss(addr.with_port(port))),
+            Endpoint::JsonLines(inner) => inner
+                .with_port(port)
+                .map(|inner| Endpoint::JsonLines(Box::new(inner))),
+            Endpoint::Ipc(_) | Endpoint::Inproc(_) => None,
+        }
+    }
+
+    /// The tcp address of a `tcp://`, `tls://`, `ws://`, `wss://` or
+    /// `tcp+jsonl://` endpoint: what a transport built on tcp binds or
+    /// connects.
+    pub fn tcp_addr(&self) -> Option<&TcpAddr> {
+        match self {
+            Endpoint::Tcp(addr) | Endpoint::Tls(addr) => Some(addr),
+            Endpoint::Ws(ws) | Endpoint::Wss(ws) => Some(&ws.addr),
+            Endpoint::JsonLines(inner) => inner.tcp_addr(),
+            Endpoint::Ipc(_) | Endpoint::Inproc(_) => None,
         }
     }
 
     /// Why the endpoint cannot be connected to, if it cannot.
     fn not_connectable_reason(&self) -> Option<&'static str> {
-        match self {
-            Endpoint::Tcp(addr) if addr.host == Host::Any => {
+        if let Endpoint::JsonLines(inner) = self {
+            return inner.not_connectable_reason();
+        }
+        if let Endpoint::Ipc(IpcAddr::Any) = self {
+            return Some("`ipc://*` means a path generated at bind");
+        }
+        match self.tcp_addr() {
+            Some(addr) if addr.host == Host::Any => {
                 Some("the host `*` means every local interface")
             }
-            Endpoint::Tcp(addr) if addr.port == 0 => {
+            Some(addr) if addr.port == 0 => {
                 Some("port 0 means a port chosen by the system at bind")
             }
-            Endpoint::Ipc(IpcAddr::Any) => Some("`ipc://*` means a path generated at bind"),
             _ => None,
         }
     }
@@ -237,6 +349,20 @@ impl fmt::Display for Endpoint {
             Endpoint::Tcp(addr) => write!(f, "tcp://{addr}"),
             Endpoint::Ipc(addr) => write!(f, "ipc://{addr}"),
             Endpoint::Inproc(name) => write!(f, "inproc://{name}"),
+            Endpoint::Tls(addr) => write!(f, "tls://{addr}"),
+            Endpoint::Ws(addr) => write!(f, "ws://{addr}"),
+            Endpoint::Wss(addr) => write!(f, "wss://{addr}"),
+            Endpoint::JsonLines(inner) => match &**inner {
+                Endpoint::Tcp(addr) => write!(f, "tcp+jsonl://{addr}"),
+                Endpoint::Ipc(addr) => write!(f, "ipc+jsonl://{addr}"),
+                // Not built by the parser; written as its inner endpoint
+                // with the wire appended to the scheme all the same.
+                other => {
+                    let text = other.to_string();
+                    let (scheme, rest) = text.split_once("://").unwrap_or(("", &text));
+                    write!(f, "{scheme}+jsonl://{rest}")
+                }
+            },
         }
     }
 }
@@ -381,6 +507,95 @@ impl From<SocketAddr> for TcpAddr {
     fn from(addr: SocketAddr) -> TcpAddr {
         TcpAddr::new(Host::from(addr.ip()), addr.port())
     }
+}
+
+/// The address of a `ws://` or `wss://` endpoint: a tcp address and the
+/// HTTP path of the WebSocket upgrade.
+///
+/// ```
+/// use smolmq_core::Endpoint;
+///
+/// let ep = Endpoint::parse("ws://127.0.0.1:8080")?;
+/// let Endpoint::Ws(addr) = &ep else { unreachable!() };
+/// assert_eq!(addr.path(), "/");
+/// assert_eq!(addr.addr().port(), 8080);
+/// assert_eq!(ep.to_string(), "ws://127.0.0.1:8080/");
+/// # Ok::<(), smolmq_core::EndpointError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct WsAddr {
+    /// Host and port.
+    addr: TcpAddr,
+    /// Starts with `/`; printable ASCII, at most [`WS_PATH_MAX`] bytes.
+    path: String,
+}
+
+impl WsAddr {
+    /// A WebSocket address; `path` must start with `/` and be printable
+    /// ASCII of at most [`WS_PATH_MAX`] bytes.
+    pub fn new(addr: TcpAddr, path: &str) -> Result<WsAddr, EndpointError> {
+        check_ws_path(path)?;
+        Ok(WsAddr {
+            addr,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Host and port.
+    pub fn addr(&self) -> &TcpAddr {
+        &self.addr
+    }
+
+    /// The path of the upgrade request, starting with `/`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The same address with another port.
+    pub fn with_port(&self, port: u16) -> WsAddr {
+        WsAddr {
+            addr: self.addr.with_port(port),
+            path: self.path.clone(),
+        }
+    }
+
+    /// Parses what follows `ws://`: `host:port`, then an optional path.
+    fn parse_addr(text: &str) -> Result<WsAddr, EndpointError> {
+        // Neither a host nor a port holds a `/`, so the first one starts
+        // the path.
+        let (addr, path) = match text.find('/') {
+            Some(at) => (&text[..at], &text[at..]),
+            None => (text, "/"),
+        };
+        WsAddr::new(TcpAddr::parse_addr(addr)?, path)
+    }
+}
+
+impl fmt::Display for WsAddr {
+    /// `host:port/path`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.addr, self.path)
+    }
+}
+
+/// Checks a WebSocket path.
+fn check_ws_path(path: &str) -> Result<(), EndpointError> {
+    let invalid = |reason| EndpointError::InvalidPath {
+        path: path.to_owned(),
+        reason,
+    };
+    if !path.starts_with('/') {
+        return Err(invalid("a WebSocket path starts with `/`"));
+    }
+    if path.len() > WS_PATH_MAX {
+        return Err(invalid("longer than 1024 bytes"));
+    }
+    if !path.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid(
+            "only printable ASCII is allowed (percent-encode the rest)",
+        ));
+    }
+    Ok(())
 }
 
 /// Parses a port: decimal digits up to 65535, or `*` for 0.
@@ -840,7 +1055,7 @@ pub enum EndpointError {
         /// The limit, [`IPC_PATH_MAX`].
         max: usize,
     },
-    /// A path refused by [`IpcPath::new`] (parsing never gives this).
+    /// A path refused by [`IpcPath::new`], or a bad WebSocket path.
     InvalidPath {
         /// The path as given.
         path: String,
@@ -915,7 +1130,7 @@ impl fmt::Display for EndpointError {
                 "ipc path of {len} bytes does not fit a Unix socket address (at most {max} bytes on this platform)"
             ),
             EndpointError::InvalidPath { path, reason } => {
-                write!(f, "invalid ipc path `{path}`: {reason}")
+                write!(f, "invalid path `{path}`: {reason}")
             }
             EndpointError::AbstractUnsupported { name } => write!(
                 f,

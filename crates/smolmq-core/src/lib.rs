@@ -82,7 +82,7 @@ pub mod transport;
 pub use context::{Context, ContextConfig};
 pub use endpoint::{
     AbstractName, Endpoint, EndpointError, Host, HostName, InprocName, IpcAddr, IpcPath, TcpAddr,
-    INPROC_NAME_MAX, IPC_PATH_MAX, SUPPORTED_SCHEMES,
+    Wire, WsAddr, INPROC_NAME_MAX, IPC_PATH_MAX, SUPPORTED_SCHEMES, WS_PATH_MAX,
 };
 pub use error::{Error, Result};
 pub use monitor::SocketEvent;

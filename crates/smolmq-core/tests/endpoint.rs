@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use smolmq_core::{
     AbstractName, Endpoint, EndpointError, Host, HostName, InprocName, IpcAddr, IpcPath, TcpAddr,
-    INPROC_NAME_MAX, IPC_PATH_MAX,
+    Wire, WsAddr, INPROC_NAME_MAX, IPC_PATH_MAX,
 };
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -369,7 +369,7 @@ fn empty_and_schemes() {
     }
     assert_eq!(
         err("localhost:5555").to_string(),
-        "endpoint `localhost:5555` has no `transport://` prefix (supported: tcp://, ipc://, inproc://)"
+        "endpoint `localhost:5555` has no `transport://` prefix (supported: tcp://, ipc://, inproc://, tls://, ws://, wss://, tcp+jsonl://, ipc+jsonl://)"
     );
 
     assert_eq!(
@@ -384,11 +384,12 @@ fn empty_and_schemes() {
             scheme: "TCP".into()
         }
     );
+    let supported = "tcp://, ipc://, inproc://, tls://, ws://, wss://, tcp+jsonl://, ipc+jsonl://";
     assert_eq!(
         err("foo://bar").to_string(),
-        "unknown transport `foo://` (supported: tcp://, ipc://, inproc://)"
+        format!("unknown transport `foo://` (supported: {supported})")
     );
-    for planned in ["tls", "ws", "wss", "tcp+jsonl"] {
+    for planned in ["udp", "pgm", "epgm", "norm"] {
         let e = err(&format!("{planned}://h:1"));
         assert_eq!(
             e,
@@ -398,9 +399,72 @@ fn empty_and_schemes() {
         );
         assert_eq!(
             e.to_string(),
-            format!("transport `{planned}://` is not supported yet (supported: tcp://, ipc://, inproc://)")
+            format!("transport `{planned}://` is not supported yet (supported: {supported})")
         );
     }
+    // A wire suffix goes with a stream transport only.
+    for bad in ["inproc+jsonl://x", "tls+jsonl://h:1", "jsonl://h:1"] {
+        assert!(
+            matches!(err(bad), EndpointError::UnknownScheme { .. }),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn tls_ws_and_json_lines_endpoints() {
+    let tls = Endpoint::parse("tls://example.com:5556").unwrap();
+    assert_eq!(tls.transport(), "tls");
+    assert_eq!(tls.wire(), Wire::Zmtp);
+    assert_eq!(tls.tcp_addr().unwrap().port(), 5556);
+    assert_eq!(tls.to_string(), "tls://example.com:5556");
+
+    let ws = Endpoint::parse("ws://[::1]:8080/zmq/v1").unwrap();
+    let Endpoint::Ws(addr) = &ws else {
+        panic!("{ws:?}")
+    };
+    assert_eq!(addr.path(), "/zmq/v1");
+    assert_eq!(ws.to_string(), "ws://[::1]:8080/zmq/v1");
+    assert_eq!(
+        Endpoint::parse("wss://h:1").unwrap().to_string(),
+        "wss://h:1/"
+    );
+    assert!(Endpoint::parse("ws://*:0/x").unwrap().is_bind_only());
+    assert_eq!(
+        Endpoint::parse("ws://*:0/x")
+            .unwrap()
+            .with_port(9)
+            .unwrap()
+            .to_string(),
+        "ws://*:9/x"
+    );
+    assert!(matches!(
+        err("ws://h:1/a%20b\u{7f}"),
+        EndpointError::InvalidChar { .. }
+    ));
+    assert!(matches!(
+        err("ws://h:1/é"),
+        EndpointError::InvalidPath { .. }
+    ));
+    assert!(matches!(
+        err("ws://h/path"),
+        EndpointError::MissingPort { .. }
+    ));
+
+    let lines = Endpoint::parse("tcp+jsonl://127.0.0.1:0").unwrap();
+    assert_eq!(lines.wire(), Wire::JsonLines);
+    assert_eq!(lines.transport(), "tcp");
+    assert!(lines.is_bind_only());
+    assert_eq!(
+        lines.stream(),
+        &Endpoint::parse("tcp://127.0.0.1:0").unwrap()
+    );
+    let bound = lines.with_stream(Endpoint::parse("tcp://127.0.0.1:4000").unwrap());
+    assert_eq!(bound.to_string(), "tcp+jsonl://127.0.0.1:4000");
+    let ipc = Endpoint::parse("ipc+jsonl:///tmp/mcp.sock").unwrap();
+    assert_eq!(ipc.transport(), "ipc");
+    assert_eq!(ipc.stream().to_string(), "ipc:///tmp/mcp.sock");
+    assert_eq!(ipc.to_string(), "ipc+jsonl:///tmp/mcp.sock");
 }
 
 #[test]
@@ -608,7 +672,17 @@ fn endpoint() -> impl Strategy<Value = Endpoint> {
     });
     let inproc =
         path_text(INPROC_NAME_MAX).prop_map(|n| Endpoint::from(InprocName::new(&n).unwrap()));
-    prop_oneof![3 => tcp, 2 => ipc_path, 1 => ipc_other, 1 => inproc]
+    let other = (host(), any::<u16>(), 0..4u8, "(/[!-~]{0,20})?").prop_map(|(h, p, kind, path)| {
+        let addr = TcpAddr::new(h, p);
+        let ws = || WsAddr::new(addr.clone(), if path.is_empty() { "/" } else { &path }).unwrap();
+        match kind {
+            0 => Endpoint::Tls(addr.clone()),
+            1 => Endpoint::Ws(ws()),
+            2 => Endpoint::Wss(ws()),
+            _ => Endpoint::JsonLines(Box::new(Endpoint::Tcp(addr.clone()))),
+        }
+    });
+    prop_oneof![3 => tcp, 2 => ipc_path, 1 => ipc_other, 1 => inproc, 2 => other]
 }
 
 proptest! {
