@@ -26,7 +26,7 @@ use crate::engine::{Engine, EngineConfig, EngineExit, EngineObserver};
 use crate::monitor::SocketEvent;
 use crate::pattern::{Pattern, Peer, PeerSlot, PipeEvent, PipeId, Pipes, Refused};
 use crate::pipe::{pipe_pair, Pipe, PipeEvents};
-use crate::transport::{Listener, Transport};
+use crate::transport::{BoxFuture, Connection, Listener, Side, Transport};
 use crate::{Endpoint, Error, Msg, Result, SocketOptions};
 use async_executor::Task;
 use async_io::Timer;
@@ -34,6 +34,7 @@ use smolmq_mailbox::{mailbox, Receiver, RecvTimeoutError, Sender};
 use smolmq_signaler::Signaler;
 use smolmq_zmtp::{HandshakeConfig, PeerInfo, SocketType};
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -306,6 +307,7 @@ impl Socket {
         let listener: SharedListener = Arc::new(Mutex::new(Some(listener)));
         let task = self.ctx.io.spawn(accept_loop(
             Arc::downgrade(&self.ctx),
+            transport,
             listener.clone(),
             local.clone(),
             self.shared.clone(),
@@ -966,6 +968,7 @@ fn report_exit(shared: &SocketShared, endpoint: &Endpoint, exit: &EngineExit) {
 /// task.
 async fn accept_loop(
     ctx: Weak<ContextInner>,
+    transport: Arc<dyn Transport>,
     listener: SharedListener,
     endpoint: Endpoint,
     shared: Arc<SocketShared>,
@@ -1004,6 +1007,8 @@ async fn accept_loop(
             identify: None,
         };
         let config = engine_config(&options, kind);
+        let establish = transport.establish(conn, &endpoint, &options, Side::Accepted);
+        let handshake_ivl = options.handshake_ivl;
         let shared = shared.clone();
         let endpoint = endpoint.clone();
         // The task must not keep the context alive: it is the context that
@@ -1013,6 +1018,16 @@ async fn accept_loop(
         };
         ctx.io
             .spawn(async move {
+                let conn = match established(establish, handshake_ivl).await {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        shared.emit(SocketEvent::HandshakeFailed {
+                            endpoint,
+                            reason: e.to_string(),
+                        });
+                        return;
+                    }
+                };
                 let exit = match Engine::with_observer(conn.stream, &mut theirs, config, observer) {
                     Ok(engine) => engine.await,
                     Err(e) => EngineExit::Io(io::Error::new(io::ErrorKind::InvalidInput, e)),
@@ -1043,25 +1058,37 @@ async fn connect_loop(
         }
         match transport.connect(&endpoint, &options).await {
             Ok(conn) => {
-                attempt = 0;
                 shared.emit(SocketEvent::Connected {
                     endpoint: endpoint.clone(),
                     peer: conn.peer.clone(),
                 });
-                let observer = Observer {
-                    shared: shared.clone(),
-                    endpoint: endpoint.clone(),
-                    pipe: None,
-                    identify: Some(identify.clone()),
-                };
-                let config = engine_config(&options, kind);
-                let exit = match Engine::with_observer(conn.stream, &mut pipe, config, observer) {
-                    Ok(engine) => engine.await,
-                    Err(e) => EngineExit::Io(io::Error::new(io::ErrorKind::InvalidInput, e)),
-                };
-                report_exit(&shared, &endpoint, &exit);
-                if matches!(exit, EngineExit::PipeClosed) {
-                    return;
+                let establish = transport.establish(conn, &endpoint, &options, Side::Connected);
+                match established(establish, options.handshake_ivl).await {
+                    Ok(conn) => {
+                        attempt = 0;
+                        let observer = Observer {
+                            shared: shared.clone(),
+                            endpoint: endpoint.clone(),
+                            pipe: None,
+                            identify: Some(identify.clone()),
+                        };
+                        let config = engine_config(&options, kind);
+                        let exit =
+                            match Engine::with_observer(conn.stream, &mut pipe, config, observer) {
+                                Ok(engine) => engine.await,
+                                Err(e) => {
+                                    EngineExit::Io(io::Error::new(io::ErrorKind::InvalidInput, e))
+                                }
+                            };
+                        report_exit(&shared, &endpoint, &exit);
+                        if matches!(exit, EngineExit::PipeClosed) {
+                            return;
+                        }
+                    }
+                    Err(e) => shared.emit(SocketEvent::HandshakeFailed {
+                        endpoint: endpoint.clone(),
+                        reason: e.to_string(),
+                    }),
                 }
             }
             Err(e) => shared.emit(SocketEvent::ConnectFailed {
@@ -1079,6 +1106,32 @@ async fn connect_loop(
         });
         Timer::after(delay).await;
     }
+}
+
+/// Awaits a transport's [`establish`](Transport::establish), for at most
+/// `limit` (the handshake interval; `None`: no limit).
+async fn established(
+    establish: BoxFuture<'static, io::Result<Connection>>,
+    limit: Option<Duration>,
+) -> io::Result<Connection> {
+    let Some(limit) = limit else {
+        return establish.await;
+    };
+    let mut establish = establish;
+    let mut timer = Timer::after(limit);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(done) = establish.as_mut().poll(cx) {
+            return Poll::Ready(done);
+        }
+        match std::pin::Pin::new(&mut timer).poll(cx) {
+            Poll::Ready(_) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("transport handshake not done within {limit:?} (handshake_ivl)"),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// Compile-time checks: a socket and a context can move to another thread;

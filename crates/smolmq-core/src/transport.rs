@@ -58,6 +58,41 @@ pub trait Transport: Send + Sync + 'static {
         endpoint: &'a Endpoint,
         options: &'a SocketOptions,
     ) -> BoxFuture<'a, io::Result<Connection>>;
+
+    /// Finishes a new connection before the engine speaks over it: the TLS
+    /// handshake, the WebSocket upgrade. The default passes the connection
+    /// through unchanged.
+    ///
+    /// The socket calls it on the connection's own task, after
+    /// [`poll_accept`](Listener::poll_accept) (`side` is
+    /// [`Side::Accepted`]) or [`connect`](Transport::connect)
+    /// ([`Side::Connected`]), so a slow or failing peer holds up no other
+    /// connection and the listener goes on accepting. An error is reported
+    /// as a failed handshake (`SocketEvent::HandshakeFailed`, with the
+    /// error's text as the reason) and the connection is dropped; a
+    /// connecting socket then retries as after any failed connection. The
+    /// handshake interval (`options.handshake_ivl`) bounds this step too,
+    /// apart from the ZMTP handshake that follows it.
+    fn establish(
+        &self,
+        conn: Connection,
+        endpoint: &Endpoint,
+        options: &SocketOptions,
+        side: Side,
+    ) -> BoxFuture<'static, io::Result<Connection>> {
+        let _ = (endpoint, options, side);
+        Box::pin(std::future::ready(Ok(conn)))
+    }
+}
+
+/// Which end of a connection [`Transport::establish`] is finishing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// A connection a listener accepted: we are the server (of TLS, of the
+    /// WebSocket upgrade).
+    Accepted,
+    /// A connection we made: we are the client.
+    Connected,
 }
 
 /// A bound endpoint accepting connections.
