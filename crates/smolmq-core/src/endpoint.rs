@@ -14,6 +14,7 @@
 //!          | ( "ws://" | "wss://" ) host ":" port [ ws-path ]
 //!          | "tcp+jsonl://" host ":" port
 //!          | "ipc+jsonl://" ( path | "@" abstract-name | "*" )
+//!          | "tls+jsonl://" host ":" port
 //! host     = "*" | IPv4 | "[" IPv6 "]" | IPv6 | dns-name
 //! port     = 0..=65535 | "*"
 //! ws-path  = "/" *printable-ascii        ; "/" when left out
@@ -23,7 +24,7 @@
 //!   carry ZeroMQ over a WebSocket (RFC 45, ZWS 2.0), the latter over TLS.
 //!   Their transports live in their own crates; this module only parses.
 //! * `+jsonl` selects the other wire format: line-delimited JSON (MCP /
-//!   JSON-RPC 2.0 framing) instead of ZMTP, on the same tcp or ipc
+//!   JSON-RPC 2.0 framing) instead of ZMTP, on the same tcp, ipc or tls
 //!   transport. [`Endpoint::wire`] tells which; [`Endpoint::stream`] gives
 //!   the endpoint the transport binds or connects.
 //!
@@ -74,6 +75,7 @@ pub const SUPPORTED_SCHEMES: &[&str] = &[
     "wss",
     "tcp+jsonl",
     "ipc+jsonl",
+    "tls+jsonl",
 ];
 
 /// Schemes known from the ZeroMQ family or planned for smolmq but not
@@ -140,9 +142,9 @@ pub enum Endpoint {
     Ws(WsAddr),
     /// `wss://host:port/path`: ZeroMQ over a WebSocket over TLS.
     Wss(WsAddr),
-    /// `tcp+jsonl://host:port` or `ipc+jsonl://path`: line-delimited JSON
-    /// instead of ZMTP, over the inner endpoint, which is always an
-    /// [`Endpoint::Tcp`] or an [`Endpoint::Ipc`].
+    /// `tcp+jsonl://host:port`, `ipc+jsonl://path` or `tls+jsonl://host:port`:
+    /// line-delimited JSON instead of ZMTP, over the inner endpoint, which
+    /// is always an [`Endpoint::Tcp`], [`Endpoint::Ipc`] or [`Endpoint::Tls`].
     JsonLines(Box<Endpoint>),
 }
 
@@ -183,6 +185,8 @@ impl Endpoint {
                 .map(|addr| Endpoint::JsonLines(Box::new(Endpoint::Tcp(addr)))),
             "ipc+jsonl" => IpcAddr::parse_addr(rest)
                 .map(|addr| Endpoint::JsonLines(Box::new(Endpoint::Ipc(addr)))),
+            "tls+jsonl" => TcpAddr::parse_addr(rest)
+                .map(|addr| Endpoint::JsonLines(Box::new(Endpoint::Tls(addr)))),
             _ => Err(EndpointError::UnknownScheme {
                 scheme: scheme.to_owned(),
             }),
@@ -355,6 +359,7 @@ impl fmt::Display for Endpoint {
             Endpoint::JsonLines(inner) => match &**inner {
                 Endpoint::Tcp(addr) => write!(f, "tcp+jsonl://{addr}"),
                 Endpoint::Ipc(addr) => write!(f, "ipc+jsonl://{addr}"),
+                Endpoint::Tls(addr) => write!(f, "tls+jsonl://{addr}"),
                 // Not built by the parser; written as its inner endpoint
                 // with the wire appended to the scheme all the same.
                 other => {

@@ -369,7 +369,7 @@ fn empty_and_schemes() {
     }
     assert_eq!(
         err("localhost:5555").to_string(),
-        "endpoint `localhost:5555` has no `transport://` prefix (supported: tcp://, ipc://, inproc://, tls://, ws://, wss://, tcp+jsonl://, ipc+jsonl://)"
+        "endpoint `localhost:5555` has no `transport://` prefix (supported: tcp://, ipc://, inproc://, tls://, ws://, wss://, tcp+jsonl://, ipc+jsonl://, tls+jsonl://)"
     );
 
     assert_eq!(
@@ -384,7 +384,7 @@ fn empty_and_schemes() {
             scheme: "TCP".into()
         }
     );
-    let supported = "tcp://, ipc://, inproc://, tls://, ws://, wss://, tcp+jsonl://, ipc+jsonl://";
+    let supported = "tcp://, ipc://, inproc://, tls://, ws://, wss://, tcp+jsonl://, ipc+jsonl://, tls+jsonl://";
     assert_eq!(
         err("foo://bar").to_string(),
         format!("unknown transport `foo://` (supported: {supported})")
@@ -403,7 +403,7 @@ fn empty_and_schemes() {
         );
     }
     // A wire suffix goes with a stream transport only.
-    for bad in ["inproc+jsonl://x", "tls+jsonl://h:1", "jsonl://h:1"] {
+    for bad in ["inproc+jsonl://x", "ws+jsonl://h:1/", "jsonl://h:1"] {
         assert!(
             matches!(err(bad), EndpointError::UnknownScheme { .. }),
             "{bad}"
@@ -465,6 +465,9 @@ fn tls_ws_and_json_lines_endpoints() {
     assert_eq!(ipc.transport(), "ipc");
     assert_eq!(ipc.stream().to_string(), "ipc:///tmp/mcp.sock");
     assert_eq!(ipc.to_string(), "ipc+jsonl:///tmp/mcp.sock");
+    let tls = Endpoint::parse("tls+jsonl://mcp.example:443").unwrap();
+    assert_eq!((tls.transport(), tls.wire()), ("tls", Wire::JsonLines));
+    assert_eq!(tls.to_string(), "tls+jsonl://mcp.example:443");
 }
 
 #[test]
