@@ -23,8 +23,7 @@ const WRITE_HIGH_WATER: usize = 256 * 1024;
 /// module for the mapping).
 ///
 /// Made by the transport's [`establish`](smolmq_core::transport::Transport::establish)
-/// step; [`crate::accept`] and [`crate::connect`] make one from any byte
-/// stream.
+/// step, which upgrades the connection and hands this to the engine.
 pub struct ZwsStream {
     /// The WebSocket.
     ws: WebSocketStream<BoxStream>,
