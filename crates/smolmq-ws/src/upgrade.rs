@@ -4,11 +4,12 @@
 use crate::stream::ZwsStream;
 use crate::Subprotocol;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
+use async_tungstenite::tungstenite::error::ProtocolError;
 use async_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use async_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use async_tungstenite::tungstenite::Error as WsError;
-use smolmq_core::transport::BoxStream;
+use smolmq_core::transport::{BoxStream, Side};
 use smolmq_core::{MechanismConfig, SocketOptions, WsAddr};
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -118,7 +119,9 @@ pub(crate) async fn accept(
     let result =
         async_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config.ws)).await;
     let ws = result.map_err(|e| {
-        let reason = lock(&refused).take().unwrap_or_else(|| handshake_error(&e));
+        let reason = lock(&refused)
+            .take()
+            .unwrap_or_else(|| handshake_error(e, Side::Accepted));
         io::Error::new(
             io::ErrorKind::InvalidData,
             format!("WebSocket upgrade from {peer} refused: {reason}"),
@@ -155,7 +158,7 @@ pub(crate) async fn connect(
     let (ws, response) =
         async_tungstenite::client_async_with_config(request, stream, Some(config.ws))
             .await
-            .map_err(|e| failed(handshake_error(&e)))?;
+            .map_err(|e| failed(handshake_error(e, Side::Connected)))?;
     let answer = response
         .headers()
         .get(PROTOCOL_HEADER)
@@ -191,9 +194,15 @@ fn offered(request: &Request) -> Vec<String> {
         .collect()
 }
 
-/// A readable reason for a failed handshake.
-fn handshake_error(e: &WsError) -> String {
+/// A readable reason for a failed handshake on `side`.
+fn handshake_error(e: WsError, side: Side) -> String {
     match e {
+        WsError::Protocol(ProtocolError::HttparseError(e)) => match side {
+            Side::Accepted => {
+                format!("not an HTTP request ({e}; a ZMTP client on a ws:// endpoint?)")
+            }
+            Side::Connected => format!("the answer is not HTTP ({e}; not a WebSocket server?)"),
+        },
         WsError::Http(response) => {
             let body = response
                 .body()
