@@ -177,6 +177,13 @@ impl Outbound {
         match &command {
             Some(Command::Subscribe(topic)) => return Some(subscription(1, topic)),
             Some(Command::Cancel(topic)) => return Some(subscription(0, topic)),
+            // Our type, in every mode: a NULL peer may turn out to have no
+            // mechanism after our READY went out (see `Inbound::message`).
+            Some(Command::Ready(metadata)) => {
+                if let Some(Ok(kind)) = metadata.socket_type() {
+                    self.our_type = Some(kind);
+                }
+            }
             _ => {}
         }
         if self.mode != Subprotocol::Bare {
@@ -185,9 +192,6 @@ impl Outbound {
         match command {
             // Our READY: the routing id goes out as the first message.
             Some(Command::Ready(metadata)) => {
-                if let Some(Ok(kind)) = metadata.socket_type() {
-                    self.our_type = Some(kind);
-                }
                 let id = metadata.identity().cloned().unwrap_or_default();
                 Some(Outgoing::Message(with_flags(0, &id)))
             }
@@ -477,6 +481,8 @@ mod tests {
         let m = message(out.next_outgoing());
         assert_eq!(m[0], ZWS_COMMAND);
         assert_eq!(&m[1..7], b"\x05READY");
+        // Known even so: a NULL peer may turn out to have no mechanism.
+        assert_eq!(out.our_type(), Some(SocketType::Pair));
     }
 
     #[test]
