@@ -266,6 +266,49 @@ fn ratio_cell(
     }
 }
 
+/// The transports only smolmq has (ws, ...) against smolmq's own tcp:
+/// throughput at 64 B, pattern by pattern, checked against each one's
+/// [`Transport::tcp_share_target`].
+fn tcp_shares(all: &[Measured], out: &mut String, missed: &mut Vec<String>) {
+    let rows = rows(all);
+    let mut header = false;
+    for row in rows.iter().filter(|r| r.size == 64) {
+        let Some(share) = row.transport.tcp_share_target() else {
+            continue;
+        };
+        let Some(tcp) = rows
+            .iter()
+            .find(|r| r.pattern == row.pattern && r.transport == Transport::Tcp && r.size == 64)
+        else {
+            continue;
+        };
+        let (Some(ours), Some(base)) = (
+            row.median(Impl::Smolmq, "throughput"),
+            tcp.median(Impl::Smolmq, "throughput"),
+        ) else {
+            continue;
+        };
+        if !header {
+            let _ = writeln!(
+                out,
+                "smolmq over a layered transport / smolmq over tcp, 64 B throughput:"
+            );
+            header = true;
+        }
+        let r = ours / base;
+        let met = r >= share;
+        let at = format!("{} {}/tcp 64B", row.pattern.name(), row.transport.name());
+        if !met {
+            missed.push(format!("{at} throughput {r:.2}x (target >= {share}x)"));
+        }
+        let _ = writeln!(
+            out,
+            "  {at:<28} {r:.2}x {} (target >= {share}x)",
+            if met { "✓" } else { "✗" }
+        );
+    }
+}
+
 /// Prints the table (one line per cell; the ratio is smolmq / libzmq,
 /// checked against the targets) and the targets missed.
 pub(super) fn print_table(all: &[Measured], sel: &Selection) {
@@ -324,6 +367,7 @@ pub(super) fn print_table(all: &[Measured], sel: &Selection) {
          64 KiB and 128 KiB throughput >= 1.2x. n/a: the implementation has no such socket \
          type or transport."
     );
+    tcp_shares(all, &mut out, &mut missed);
     if sel.mode == Mode::Smoke {
         let _ = writeln!(
             out,

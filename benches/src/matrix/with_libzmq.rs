@@ -81,8 +81,11 @@ impl Backend for Libzmq {
         Impl::Libzmq
     }
 
-    fn unsupported(&self, _: Pattern, _: Transport) -> Option<&'static str> {
-        None
+    fn unsupported(&self, _: Pattern, transport: Transport) -> Option<&'static str> {
+        match transport {
+            Transport::Ws => Some("libzmq 4.3 has no ws transport in its stable API"),
+            _ => None,
+        }
     }
 
     fn ends(&self, wiring: &Wiring, transport: Transport) -> Result<Ends, String> {
