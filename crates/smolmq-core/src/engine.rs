@@ -280,6 +280,10 @@ pub struct Engine<'p, O = NoObserver> {
     raw_out: BytesMut,
     /// Encoded messages and commands not yet written.
     out: Encoder,
+    /// Bytes were written since the stream last flushed: a TLS stream may
+    /// hold encrypted records that the socket refused, and only a flush
+    /// that completes sends them.
+    unflushed: bool,
     /// The stream reported end of file.
     eof: bool,
     /// The pipe's socket side is gone: finish writing, then stop.
@@ -364,6 +368,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             held: None,
             raw_out,
             out: Encoder::default(),
+            unflushed: false,
             eof: false,
             draining: false,
             ping_timer: None,
@@ -553,16 +558,27 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
                 Poll::Pending => break,
             }
         }
-        if progress && self.raw_out.is_empty() && self.out.is_empty() {
-            // A no-op for sockets; a TLS stream may buffer.
-            let _ = Pin::new(&mut self.stream).poll_flush(cx);
+        self.unflushed |= progress;
+        if self.unflushed && self.raw_out.is_empty() && self.out.is_empty() {
+            // A no-op for sockets; a TLS stream may buffer, and a flush
+            // that is pending is polled again on the next pass (woken when
+            // the socket takes more).
+            match Pin::new(&mut self.stream).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.unflushed = false,
+                // Try again on the next pass.
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {
+                    cx.waker().wake_by_ref();
+                }
+                Poll::Ready(Err(e)) => return Err(EngineExit::Io(e)),
+                Poll::Pending => {}
+            }
         }
         Ok(progress)
     }
 
-    /// True when nothing waits to be written.
+    /// True when nothing waits to be written (nor to be flushed).
     fn out_is_empty(&self) -> bool {
-        self.raw_out.is_empty() && self.out.is_empty()
+        self.raw_out.is_empty() && self.out.is_empty() && !self.unflushed
     }
 
     /// Feeds buffered bytes to the handshake. `Ok(true)` if it finished.

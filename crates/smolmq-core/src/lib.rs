@@ -63,6 +63,7 @@ mod endpoint;
 #[cfg(not(loom))]
 pub mod engine;
 mod error;
+mod extensions;
 #[cfg(not(loom))]
 pub mod io_thread;
 pub mod monitor;
@@ -86,6 +87,7 @@ pub use endpoint::{
     Wire, WsAddr, INPROC_NAME_MAX, IPC_PATH_MAX, SUPPORTED_SCHEMES, WS_PATH_MAX,
 };
 pub use error::{Error, Result};
+pub use extensions::Extensions;
 pub use monitor::SocketEvent;
 pub use msg::{
     EmptyMsgError, FrameRef, IntoFrames, Iter, Msg, SharedFrames, INLINE2_MAX, INLINE_MAX,
