@@ -156,11 +156,16 @@ fn test(args: &[String]) -> Result<(), String> {
         "-p",
         "smolmq",
         "--features",
-        "ws",
+        "ws,wss",
         "--test",
         "facade",
     ]);
     run(extra)?;
+    // wss (ws over smolmq-tls) is a feature of smolmq-ws: its tests and
+    // doctests with it on.
+    let mut wss = cargo();
+    wss.args(["test", "-p", "smolmq-ws", "--features", "wss"]);
+    run(wss)?;
     // `--all-targets` skips doctests; run them on their own.
     let mut doctests = cargo();
     doctests.args(["test", "--workspace", "--doc"]);

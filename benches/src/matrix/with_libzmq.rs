@@ -83,7 +83,9 @@ impl Backend for Libzmq {
 
     fn unsupported(&self, _: Pattern, transport: Transport) -> Option<&'static str> {
         match transport {
-            Transport::Ws => Some("libzmq 4.3 has no ws transport in its stable API"),
+            Transport::Ws | Transport::Wss => {
+                Some("libzmq 4.3 has no ws / wss transport in its stable API")
+            }
             _ => None,
         }
     }

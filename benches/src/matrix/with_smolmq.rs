@@ -2,8 +2,21 @@
 
 use super::{Backend, End, Ends, Impl, Kind, Pattern, SockSpec, Transport, Wire, Wiring, STALL};
 use smolmq::poller::{poll, Events, PollItem};
+use smolmq::ws::tls::TlsOptions;
 use smolmq::{Bytes, Context, Msg, Socket, SocketOptions, SocketType};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// A self-signed certificate for 127.0.0.1 and its key (PEM), made once,
+/// for wss: the client trusts exactly it.
+fn certificate() -> &'static (String, String) {
+    static CERT: OnceLock<(String, String)> = OnceLock::new();
+    CERT.get_or_init(|| {
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()])
+            .expect("a test certificate");
+        (cert.cert.pem(), cert.signing_key.serialize_pem())
+    })
+}
 
 /// smolmq with one I/O thread and every transport.
 pub(super) struct Smolmq {
@@ -55,6 +68,15 @@ impl Smolmq {
     /// The two sockets of `wire`, connected: (bound, connected).
     fn connect(&self, wire: &Wire, transport: Transport) -> Result<(Sock, Sock), String> {
         let mut bound = self.socket(&wire.bound)?;
+        let mut connected = self.socket(&wire.connected)?;
+        if transport == Transport::Wss {
+            let (cert, key) = certificate();
+            let tls = |s: &mut Socket, options| {
+                smolmq::ws::tls::set_tls(s, options).map_err(|e| format!("set_tls: {e}"))
+            };
+            tls(&mut bound.s, TlsOptions::server(cert.clone(), key.clone()))?;
+            tls(&mut connected.s, TlsOptions::client(cert.clone()))?;
+        }
         bound
             .s
             .bind(&super::endpoint(transport, Impl::Smolmq))
@@ -64,7 +86,6 @@ impl Smolmq {
             .last_endpoint()
             .ok_or("no last endpoint")?
             .to_string();
-        let mut connected = self.socket(&wire.connected)?;
         connected
             .s
             .connect(&endpoint)

@@ -84,9 +84,17 @@
 
 mod stream;
 mod upgrade;
+#[cfg(feature = "wss")]
+mod wss;
 pub mod zws;
 
+/// The tls transport `wss://` is built on, for its options
+/// ([`tls::TlsOptions`], [`tls::set_tls`]).
+#[cfg(feature = "wss")]
+pub use smolmq_tls as tls;
 pub use stream::ZwsStream;
+#[cfg(feature = "wss")]
+pub use wss::WssTransport;
 
 use smolmq_core::transport::{BoxFuture, Connection, Listener, Side, Transport};
 use smolmq_core::{Endpoint, SocketOptions, WsAddr};
@@ -114,16 +122,7 @@ impl Transport for WsTransport {
     }
 
     fn bind(&self, endpoint: &Endpoint, options: &SocketOptions) -> io::Result<Box<dyn Listener>> {
-        let addr = ws_addr("bind", endpoint)?;
-        let tcp = TcpTransport.bind(&Endpoint::Tcp(addr.addr().clone()), options)?;
-        let Some(Endpoint::Tcp(bound)) = Some(tcp.local_endpoint().clone()) else {
-            return Err(io::Error::other("the tcp listener reports no tcp endpoint"));
-        };
-        let endpoint = Endpoint::Ws(
-            WsAddr::new(bound, addr.path())
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?,
-        );
-        Ok(Box::new(WsListener { tcp, endpoint }))
+        bind(endpoint, options, Scheme::Ws)
     }
 
     fn connect<'a>(
@@ -131,13 +130,7 @@ impl Transport for WsTransport {
         endpoint: &'a Endpoint,
         options: &'a SocketOptions,
     ) -> BoxFuture<'a, io::Result<Connection>> {
-        Box::pin(async move {
-            let addr = ws_addr("connect to", endpoint)?;
-            TcpTransport
-                .connect(&Endpoint::Tcp(addr.addr().clone()), options)
-                .await
-                .map_err(|e| io::Error::new(e.kind(), e.to_string().replace("tcp://", "ws://")))
-        })
+        Box::pin(connect(endpoint, options, Scheme::Ws))
     }
 
     fn establish(
@@ -147,21 +140,88 @@ impl Transport for WsTransport {
         options: &SocketOptions,
         side: Side,
     ) -> BoxFuture<'static, io::Result<Connection>> {
-        let addr = ws_addr("upgrade a connection of", endpoint).cloned();
-        let config = UpgradeConfig::new(options);
-        Box::pin(async move {
-            let addr = addr?;
-            let Connection { stream, peer } = conn;
-            let stream = match side {
-                Side::Accepted => upgrade::accept(stream, &addr, &config, &peer).await?,
-                Side::Connected => upgrade::connect(stream, &addr, &config).await?,
-            };
-            Ok(Connection {
-                stream: Box::new(stream),
-                peer,
-            })
-        })
+        let addr = ws_addr("upgrade a connection of", endpoint, Scheme::Ws).cloned();
+        let config = UpgradeConfig::new(options, Scheme::Ws);
+        Box::pin(async move { upgrade(conn, &addr?, &config, side).await })
     }
+}
+
+/// `ws://` or `wss://`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    /// WebSocket over tcp.
+    Ws,
+    /// WebSocket over TLS over tcp.
+    #[cfg_attr(not(feature = "wss"), allow(dead_code))]
+    Wss,
+}
+
+impl Scheme {
+    /// As written before `://`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Ws => "ws",
+            Scheme::Wss => "wss",
+        }
+    }
+}
+
+/// Binds the tcp part of a `ws://` / `wss://` endpoint; the listener
+/// reports the endpoint in `scheme` with the port bound.
+pub(crate) fn bind(
+    endpoint: &Endpoint,
+    options: &SocketOptions,
+    scheme: Scheme,
+) -> io::Result<Box<dyn Listener>> {
+    let addr = ws_addr("bind", endpoint, scheme)?;
+    let tcp = TcpTransport.bind(&Endpoint::Tcp(addr.addr().clone()), options)?;
+    let Endpoint::Tcp(bound) = tcp.local_endpoint().clone() else {
+        return Err(io::Error::other("the tcp listener reports no tcp endpoint"));
+    };
+    let addr = WsAddr::new(bound, addr.path())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let endpoint = match scheme {
+        Scheme::Ws => Endpoint::Ws(addr),
+        Scheme::Wss => Endpoint::Wss(addr),
+    };
+    Ok(Box::new(WsListener { tcp, endpoint }))
+}
+
+/// Connects the tcp part of a `ws://` / `wss://` endpoint.
+pub(crate) async fn connect(
+    endpoint: &Endpoint,
+    options: &SocketOptions,
+    scheme: Scheme,
+) -> io::Result<Connection> {
+    let addr = ws_addr("connect to", endpoint, scheme)?;
+    TcpTransport
+        .connect(&Endpoint::Tcp(addr.addr().clone()), options)
+        .await
+        .map_err(|e| {
+            let message = e
+                .to_string()
+                .replacen("tcp://", &format!("{}://", scheme.as_str()), 1);
+            io::Error::new(e.kind(), message)
+        })
+}
+
+/// The WebSocket upgrade of an established connection (after TLS, for
+/// `wss://`).
+pub(crate) async fn upgrade(
+    conn: Connection,
+    addr: &WsAddr,
+    config: &UpgradeConfig,
+    side: Side,
+) -> io::Result<Connection> {
+    let Connection { stream, peer } = conn;
+    let stream = match side {
+        Side::Accepted => upgrade::accept(stream, addr, config, &peer).await?,
+        Side::Connected => upgrade::connect(stream, addr, config).await?,
+    };
+    Ok(Connection {
+        stream: Box::new(stream),
+        peer,
+    })
 }
 
 /// A bound `ws://` endpoint: the tcp listener, reporting the ws endpoint.
@@ -191,13 +251,21 @@ impl fmt::Debug for WsListener {
     }
 }
 
-/// The WebSocket address of `endpoint`, or an error naming `action`.
-fn ws_addr<'a>(action: &str, endpoint: &'a Endpoint) -> io::Result<&'a WsAddr> {
-    match endpoint {
-        Endpoint::Ws(addr) => Ok(addr),
-        other => Err(io::Error::new(
+/// The WebSocket address of `endpoint` in `scheme`, or an error naming
+/// `action`.
+pub(crate) fn ws_addr<'a>(
+    action: &str,
+    endpoint: &'a Endpoint,
+    scheme: Scheme,
+) -> io::Result<&'a WsAddr> {
+    match (endpoint, scheme) {
+        (Endpoint::Ws(addr), Scheme::Ws) | (Endpoint::Wss(addr), Scheme::Wss) => Ok(addr),
+        (other, scheme) => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("cannot {action} {other}: the ws transport serves ws:// endpoints only"),
+            format!(
+                "cannot {action} {other}: the {s} transport serves {s}:// endpoints only",
+                s = scheme.as_str()
+            ),
         )),
     }
 }

@@ -2,7 +2,7 @@
 //! negotiation, both sides.
 
 use crate::stream::ZwsStream;
-use crate::Subprotocol;
+use crate::{Scheme, Subprotocol};
 use async_tungstenite::tungstenite::client::IntoClientRequest;
 use async_tungstenite::tungstenite::error::ProtocolError;
 use async_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
@@ -20,6 +20,8 @@ const PROTOCOL_HEADER: &str = "Sec-WebSocket-Protocol";
 /// What the upgrade needs from the socket's options.
 #[derive(Debug, Clone)]
 pub(crate) struct UpgradeConfig {
+    /// `ws` or `wss`, for the client's request.
+    scheme: Scheme,
     /// The subprotocols we speak, in our order of preference.
     supported: &'static [Subprotocol],
     /// tungstenite's limits.
@@ -28,7 +30,7 @@ pub(crate) struct UpgradeConfig {
 
 impl UpgradeConfig {
     /// The configuration for a socket with `options`.
-    pub(crate) fn new(options: &SocketOptions) -> UpgradeConfig {
+    pub(crate) fn new(options: &SocketOptions, scheme: Scheme) -> UpgradeConfig {
         let supported: &'static [Subprotocol] = match options.mechanism {
             MechanismConfig::Null => &[Subprotocol::Null, Subprotocol::Bare],
             _ => &[Subprotocol::Plain],
@@ -47,7 +49,11 @@ impl UpgradeConfig {
                 .max_frame_size(Some(max.min(default.max_frame_size.unwrap_or(max)))),
             None => default,
         };
-        UpgradeConfig { supported, ws }
+        UpgradeConfig {
+            scheme,
+            supported,
+            ws,
+        }
     }
 
     /// The `Sec-WebSocket-Protocol` value a client sends.
@@ -142,7 +148,7 @@ pub(crate) async fn connect(
     addr: &WsAddr,
     config: &UpgradeConfig,
 ) -> io::Result<ZwsStream> {
-    let url = format!("ws://{addr}");
+    let url = format!("{}://{addr}", config.scheme.as_str());
     let failed = |reason: String| {
         io::Error::new(
             io::ErrorKind::InvalidData,

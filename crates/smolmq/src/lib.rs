@@ -48,6 +48,7 @@
 //! | `tcp` | [`smolmq_tcp`] | `tcp://` endpoints |
 //! | `ipc` | [`smolmq_ipc`] | `ipc://` endpoints (Unix domain sockets) |
 //! | `ws` (not default) | `smolmq_ws` | `ws://` endpoints: ZeroMQ over WebSocket (RFC 45, ZWS 2.0) |
+//! | `wss` (not default) | `smolmq_ws` with smolmq-tls | `wss://` endpoints: the same over TLS (options: `smolmq::ws::tls::set_tls`) |
 //! | `pubsub` | [`smolmq_pubsub`] | PUB, SUB, XPUB, XSUB |
 //! | `pipeline` | [`smolmq_pipeline`] | PUSH, PULL |
 //! | `reqrep` | [`smolmq_reqrep`] | DEALER, ROUTER, REQ, REP |
@@ -126,6 +127,8 @@ impl Context {
         inner.add_transport(std::sync::Arc::new(smolmq_ipc::IpcTransport));
         #[cfg(feature = "ws")]
         inner.add_transport(std::sync::Arc::new(smolmq_ws::WsTransport));
+        #[cfg(feature = "wss")]
+        inner.add_transport(std::sync::Arc::new(smolmq_ws::WssTransport::new()));
         Ok(Context { inner })
     }
 

@@ -29,6 +29,8 @@ fn endpoints(name: &str) -> Vec<String> {
     all.push("tcp://127.0.0.1:0".to_owned());
     #[cfg(feature = "ws")]
     all.push(format!("ws://127.0.0.1:0/facade-{name}"));
+    // wss needs certificates: its own tests (smolmq-ws, tests/wss.rs) run
+    // every pattern over it.
     all
 }
 
