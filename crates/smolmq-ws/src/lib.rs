@@ -82,6 +82,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+pub mod frame;
 mod stream;
 mod upgrade;
 #[cfg(feature = "wss")]

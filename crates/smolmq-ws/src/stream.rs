@@ -1,42 +1,56 @@
 //! [`ZwsStream`]: a WebSocket connection presented to the engine as a
 //! ZMTP byte stream.
 
-use crate::zws::{Inbound, Outbound, Outgoing};
+use crate::frame::{
+    self, FrameDecoder, FrameError, Role, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG,
+    OP_TEXT,
+};
+use crate::zws::{Inbound, Outbound, ZwsError};
 use crate::Subprotocol;
-use async_tungstenite::tungstenite::{Error as WsError, Message};
-use async_tungstenite::WebSocketStream;
-use futures_core::Stream as _;
+use bytes::BytesMut;
 use futures_io::{AsyncRead, AsyncWrite};
-use futures_sink::Sink;
 use smolmq_core::transport::BoxStream;
 use std::fmt;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-/// Bytes of the engine's output held before writes push back (the engine
-/// writes batches of about 64 KiB).
+/// Bytes of frames held for the socket before writes push back (the
+/// engine writes batches of about 64 KiB).
 const WRITE_HIGH_WATER: usize = 256 * 1024;
+
+/// Bytes read from the socket at a time.
+const READ_CHUNK: usize = 64 * 1024;
 
 /// A WebSocket connection after a ZWS 2.0 upgrade, read and written as the
 /// ZMTP 3.1 byte stream the engine speaks (see the [`zws`](crate::zws)
-/// module for the mapping).
+/// module for the mapping, [`frame`] for the WebSocket frames).
 ///
 /// Made by the transport's [`establish`](smolmq_core::transport::Transport::establish)
 /// step, which upgrades the connection and hands this to the engine.
 pub struct ZwsStream {
-    /// The WebSocket.
-    ws: WebSocketStream<BoxStream>,
+    /// The connection (tcp, or TLS over tcp).
+    inner: BoxStream,
+    /// Client or server: who masks.
+    role: Role,
     /// The subprotocol agreed in the upgrade.
     subprotocol: Subprotocol,
     /// The peer's messages as ZMTP bytes.
     inbound: Inbound,
     /// Our ZMTP bytes as messages.
     outbound: Outbound,
-    /// A message made but not yet taken by the WebSocket.
-    queued: Option<Message>,
-    /// Messages went into the WebSocket since its last flush.
-    unflushed: bool,
+    /// Cuts the peer's frames.
+    decoder: FrameDecoder,
+    /// The largest message (all its fragments) accepted.
+    max_message: u64,
+    /// Bytes read, not yet decoded.
+    rbuf: BytesMut,
+    /// A zeroed buffer the socket is read into.
+    chunk: Box<[u8]>,
+    /// The fragments of a message in progress.
+    fragments: Option<BytesMut>,
+    /// Whole frames waiting to be written.
+    wbuf: BytesMut,
     /// The peer closed (or a read failed: then `read_error` says why).
     eof: bool,
     /// Why reading stopped, returned once.
@@ -46,15 +60,27 @@ pub struct ZwsStream {
 }
 
 impl ZwsStream {
-    /// A stream over an upgraded WebSocket.
-    pub(crate) fn new(ws: WebSocketStream<BoxStream>, subprotocol: Subprotocol) -> ZwsStream {
+    /// A stream over an upgraded connection; `tail` holds what was read
+    /// past the end of the upgrade (the peer's first frames).
+    pub(crate) fn new(
+        inner: BoxStream,
+        tail: &[u8],
+        role: Role,
+        subprotocol: Subprotocol,
+        max_message: u64,
+    ) -> ZwsStream {
         ZwsStream {
-            ws,
+            inner,
+            role,
             subprotocol,
             inbound: Inbound::new(subprotocol),
             outbound: Outbound::new(subprotocol),
-            queued: None,
-            unflushed: false,
+            decoder: FrameDecoder::new(role, max_message),
+            max_message,
+            rbuf: BytesMut::from(tail),
+            chunk: vec![0; READ_CHUNK].into_boxed_slice(),
+            fragments: None,
+            wbuf: BytesMut::new(),
             eof: false,
             read_error: None,
             reader: None,
@@ -66,94 +92,121 @@ impl ZwsStream {
         self.subprotocol
     }
 
-    /// Hands the WebSocket what is ready to go, and with `flush` flushes
-    /// it; `Ready` once all of it is taken (and with `flush` written out).
-    fn poll_send(&mut self, cx: &mut Context<'_>, flush: bool) -> Poll<io::Result<()>> {
-        loop {
-            if self.queued.is_none() {
-                self.queued = self.outbound.next_outgoing().map(|out| match out {
-                    Outgoing::Message(m) => Message::Binary(m),
-                    Outgoing::Ping(p) => Message::Ping(p),
-                });
-                if let Some(kind) = self.outbound.our_type() {
-                    if self.inbound.waits_for_our_type() {
-                        self.inbound.set_our_type(kind);
-                        if let Some(reader) = self.reader.take() {
-                            reader.wake();
-                        }
-                    }
+    /// Turns the engine's buffered bytes into frames in `wbuf`.
+    fn encode(&mut self) {
+        let mask = self.role == Role::Client;
+        let wbuf = &mut self.wbuf;
+        self.outbound.drain(|opcode, payload| {
+            frame::encode(wbuf, opcode, payload, mask.then(mask_key));
+        });
+        if let Some(kind) = self.outbound.our_type() {
+            if self.inbound.waits_for_our_type() {
+                self.inbound.set_our_type(kind);
+                if let Some(reader) = self.reader.take() {
+                    reader.wake();
                 }
             }
-            let Some(message) = self.queued.take() else {
-                break;
-            };
-            match Pin::new(&mut self.ws).poll_ready(cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(io_error(e))),
-                Poll::Pending => {
-                    self.queued = Some(message);
-                    return Poll::Pending;
-                }
-            }
-            Pin::new(&mut self.ws)
-                .start_send(message)
-                .map_err(io_error)?;
-            self.unflushed = true;
         }
-        if flush && self.unflushed {
-            match Pin::new(&mut self.ws).poll_flush(cx) {
-                Poll::Ready(Ok(())) => self.unflushed = false,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(io_error(e))),
+    }
+
+    /// Writes `wbuf` out; `Ready` once it is empty.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.wbuf.is_empty() {
+            match Pin::new(&mut self.inner).poll_write(cx, &self.wbuf) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    let _ = self.wbuf.split_to(n);
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             }
+        }
+        if self.wbuf.capacity() > 4 * WRITE_HIGH_WATER {
+            // A burst of large messages: do not keep its buffer.
+            self.wbuf = BytesMut::new();
         }
         Poll::Ready(Ok(()))
     }
 
-    /// Takes one message from the peer into `inbound`. `Ready(false)` at
-    /// the end of the stream.
-    fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
-        loop {
-            let message = match Pin::new(&mut self.ws).poll_next(cx) {
-                Poll::Ready(Some(Ok(m))) => m,
-                Poll::Ready(Some(Err(e))) => {
-                    return match e {
-                        // A peer that leaves without the closing handshake
-                        // is a peer that left.
-                        WsError::Protocol(
-                            async_tungstenite::tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
-                        ) => Poll::Ready(Ok(false)),
-                        e => Poll::Ready(Err(io_error(e))),
-                    };
-                }
-                Poll::Ready(None) => return Poll::Ready(Ok(false)),
-                Poll::Pending => return Poll::Pending,
+    /// Decodes the frames in `rbuf` into `inbound`, until `want` ZMTP bytes
+    /// are pending or no whole frame is left.
+    fn decode(&mut self, want: usize) -> io::Result<()> {
+        while !self.eof && self.inbound.pending().len() < want {
+            let frame = self
+                .decoder
+                .decode(&mut self.rbuf)
+                .map_err(|e| invalid(e.to_string()))?;
+            let Some(frame) = frame else {
+                return Ok(());
             };
-            match message {
-                Message::Binary(data) => {
+            match frame.opcode {
+                OP_BINARY | OP_CONTINUATION => {
+                    let message = match (&mut self.fragments, frame.opcode, frame.fin) {
+                        (None, OP_BINARY, true) => frame.payload,
+                        (None, OP_BINARY, false) => {
+                            self.fragments = Some(frame.payload);
+                            continue;
+                        }
+                        (Some(parts), OP_CONTINUATION, fin) => {
+                            let size = (parts.len() + frame.payload.len()) as u64;
+                            if size > self.max_message {
+                                return Err(invalid(
+                                    FrameError::TooLarge {
+                                        size,
+                                        max: self.max_message,
+                                    }
+                                    .to_string(),
+                                ));
+                            }
+                            parts.extend_from_slice(&frame.payload);
+                            if !fin {
+                                continue;
+                            }
+                            self.fragments.take().unwrap_or_default()
+                        }
+                        _ => return Err(invalid(FrameError::BadFragment.to_string())),
+                    };
                     let was_bare = self.inbound.is_bare();
                     self.inbound
-                        .message(&data, self.outbound.our_type())
-                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                        .message(&message, self.outbound.our_type())
+                        .map_err(|e| invalid(e.to_string()))?;
                     if !was_bare && self.inbound.is_bare() {
                         self.outbound.set_bare();
                     }
+                }
+                OP_TEXT => return Err(invalid(ZwsError::TextMessage.to_string())),
+                OP_PING => {
+                    let mask = (self.role == Role::Client).then(mask_key);
+                    frame::encode(&mut self.wbuf, OP_PONG, &frame.payload, mask);
+                }
+                OP_PONG => self.inbound.pong(&frame.payload),
+                OP_CLOSE => {
+                    // Answer with the same status code, then end.
+                    let code = frame.payload.get(..2).unwrap_or_default();
+                    let mask = (self.role == Role::Client).then(mask_key);
+                    frame::encode(&mut self.wbuf, OP_CLOSE, code, mask);
+                    self.eof = true;
+                }
+                // The decoder lets no other opcode through.
+                other => return Err(invalid(FrameError::UnknownOpcode(other).to_string())),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads more of the socket into `rbuf`. `Ready(Ok(false))` at its end.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        loop {
+            match Pin::new(&mut self.inner).poll_read(cx, &mut self.chunk) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Ok(false)),
+                Poll::Ready(Ok(n)) => {
+                    self.rbuf.extend_from_slice(&self.chunk[..n]);
                     return Poll::Ready(Ok(true));
                 }
-                Message::Text(_) => {
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        crate::zws::ZwsError::TextMessage,
-                    )))
-                }
-                Message::Pong(payload) => {
-                    self.inbound.pong(&payload);
-                    return Poll::Ready(Ok(true));
-                }
-                // A ping is answered by tungstenite (with the next flush).
-                Message::Ping(_) => self.unflushed = true,
-                Message::Close(_) => return Poll::Ready(Ok(false)),
-                Message::Frame(_) => {}
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
             }
         }
     }
@@ -166,26 +219,23 @@ impl AsyncRead for ZwsStream {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        // Output waiting on the socket (or a pong) goes on here too: the
-        // engine reads on every pass, but writes only when it has bytes.
-        if let Poll::Ready(Err(e)) = this.poll_send(cx, true) {
+        // Frames waiting for the socket (pongs, a close, what a full socket
+        // refused) go on here too: the engine reads on every pass, but
+        // writes only when it has bytes.
+        if let Poll::Ready(Err(e)) = this.poll_write_out(cx) {
             return Poll::Ready(Err(e));
         }
         loop {
-            if !this.inbound.pending().is_empty() {
-                // Take what else has arrived, up to the caller's room.
-                while !this.eof && this.inbound.pending().len() < buf.len() {
-                    match this.poll_message(cx) {
-                        Poll::Ready(Ok(true)) => {}
-                        Poll::Ready(Ok(false)) => this.eof = true,
-                        Poll::Ready(Err(e)) => {
-                            this.eof = true;
-                            this.read_error = Some(e);
-                        }
-                        Poll::Pending => break,
-                    }
-                }
-                let pending = this.inbound.pending();
+            if let Err(e) = this.decode(buf.len()) {
+                this.eof = true;
+                this.read_error = Some(e);
+            }
+            // The answers decoding made (pong, close) go out now.
+            if let Poll::Ready(Err(e)) = this.poll_write_out(cx) {
+                return Poll::Ready(Err(e));
+            }
+            let pending = this.inbound.pending();
+            if !pending.is_empty() {
                 let n = pending.len().min(buf.len());
                 buf[..n].copy_from_slice(&pending[..n]);
                 this.inbound.consume(n);
@@ -202,9 +252,17 @@ impl AsyncRead for ZwsStream {
                 this.reader = Some(cx.waker().clone());
                 return Poll::Pending;
             }
-            match this.poll_message(cx) {
+            match this.poll_fill(cx) {
                 Poll::Ready(Ok(true)) => {}
-                Poll::Ready(Ok(false)) => this.eof = true,
+                Poll::Ready(Ok(false)) => {
+                    this.eof = true;
+                    if !this.rbuf.is_empty() || this.fragments.is_some() {
+                        this.read_error = Some(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the peer closed the connection in the middle of a WebSocket frame",
+                        ));
+                    }
+                }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             }
@@ -227,8 +285,8 @@ impl AsyncWrite for ZwsStream {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let sent = this.poll_send(cx, false)?;
-        if sent.is_pending() && this.outbound.buffered() >= WRITE_HIGH_WATER {
+        let written = this.poll_write_out(cx)?;
+        if written.is_pending() && this.wbuf.len() >= WRITE_HIGH_WATER {
             return Poll::Pending;
         }
         let mut n = 0;
@@ -236,42 +294,47 @@ impl AsyncWrite for ZwsStream {
             this.outbound.push(buf);
             n += buf.len();
         }
-        // Messages go into the WebSocket's buffer now; the engine's flush
-        // (or its next read) writes them out.
-        if let Poll::Ready(Err(e)) = this.poll_send(cx, false) {
+        this.encode();
+        // What the socket refuses now goes with the next write, the
+        // engine's flush or its next read.
+        if let Poll::Ready(Err(e)) = this.poll_write_out(cx) {
             return Poll::Ready(Err(e));
         }
         Poll::Ready(Ok(n))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().poll_send(cx, true)
+        let this = self.get_mut();
+        std::task::ready!(this.poll_write_out(cx))?;
+        Pin::new(&mut this.inner).poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        std::task::ready!(this.poll_send(cx, true))?;
-        Pin::new(&mut this.ws).poll_close(cx).map_err(io_error)
+        std::task::ready!(this.poll_write_out(cx))?;
+        Pin::new(&mut this.inner).poll_close(cx)
     }
 }
 
 impl fmt::Debug for ZwsStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ZwsStream")
+            .field("role", &self.role)
             .field("subprotocol", &self.subprotocol)
             .field("eof", &self.eof)
             .finish_non_exhaustive()
     }
 }
 
-/// A WebSocket error as an [`io::Error`]: I/O errors as they are, protocol
-/// errors as `InvalidData` with tungstenite's text.
-pub(crate) fn io_error(e: WsError) -> io::Error {
-    match e {
-        WsError::Io(e) => e,
-        WsError::ConnectionClosed | WsError::AlreadyClosed => {
-            io::Error::new(io::ErrorKind::BrokenPipe, "the WebSocket is closed")
-        }
-        e => io::Error::new(io::ErrorKind::InvalidData, format!("WebSocket: {e}")),
-    }
+/// A masking key for a client's frame: fastrand's per-thread generator
+/// (wyrand, seeded from the system's randomness), which RFC 6455's
+/// purpose (that a client cannot choose what goes on the wire, against
+/// proxy cache poisoning) is served by; it is not a secret.
+fn mask_key() -> [u8; 4] {
+    fastrand::u32(..).to_ne_bytes()
+}
+
+/// An `InvalidData` error with `reason`.
+fn invalid(reason: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, reason)
 }

@@ -1,18 +1,21 @@
 //! The WebSocket upgrade: the HTTP handshake with ZWS 2.0's subprotocol
 //! negotiation, both sides.
 
+use crate::frame::Role;
 use crate::stream::ZwsStream;
 use crate::{Scheme, Subprotocol};
 use async_tungstenite::tungstenite::client::IntoClientRequest;
 use async_tungstenite::tungstenite::error::ProtocolError;
 use async_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use async_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
-use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use async_tungstenite::tungstenite::Error as WsError;
 use smolmq_core::transport::{BoxStream, Side};
 use smolmq_core::{MechanismConfig, SocketOptions, WsAddr};
 use std::io;
 use std::sync::{Arc, Mutex};
+
+/// The largest message accepted when MAXMSGSIZE is unlimited.
+const DEFAULT_MAX_MESSAGE: u64 = 64 << 20;
 
 /// The header naming subprotocols.
 const PROTOCOL_HEADER: &str = "Sec-WebSocket-Protocol";
@@ -24,8 +27,8 @@ pub(crate) struct UpgradeConfig {
     scheme: Scheme,
     /// The subprotocols we speak, in our order of preference.
     supported: &'static [Subprotocol],
-    /// tungstenite's limits.
-    ws: WebSocketConfig,
+    /// The largest message accepted from the peer.
+    max_message: u64,
 }
 
 impl UpgradeConfig {
@@ -37,22 +40,15 @@ impl UpgradeConfig {
         };
         // One ZMTP frame is one WebSocket message of one more byte (the
         // flags): MAXMSGSIZE bounds it, as it bounds a ZMTP frame, and
-        // tungstenite's default (64 MiB a message, 16 MiB a fragment)
-        // bounds what a peer can make us buffer when it is unlimited.
-        let default = WebSocketConfig::default();
-        let max = options
+        // 64 MiB (tungstenite's default) what a peer can make us buffer
+        // when it is unlimited.
+        let max_message = options
             .maxmsgsize
-            .and_then(|m| usize::try_from(m.saturating_add(1)).ok());
-        let ws = match max {
-            Some(max) => default
-                .max_message_size(Some(max))
-                .max_frame_size(Some(max.min(default.max_frame_size.unwrap_or(max)))),
-            None => default,
-        };
+            .map_or(DEFAULT_MAX_MESSAGE, |m| m.saturating_add(1));
         UpgradeConfig {
             scheme,
             supported,
-            ws,
+            max_message,
         }
     }
 
@@ -122,8 +118,7 @@ pub(crate) async fn accept(
             Ok(response)
         }
     };
-    let result =
-        async_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config.ws)).await;
+    let result = async_tungstenite::accept_hdr_async(Tap::new(stream), callback).await;
     let ws = result.map_err(|e| {
         let reason = lock(&refused)
             .take()
@@ -138,7 +133,14 @@ pub(crate) async fn accept(
             "WebSocket upgrade ended without a subprotocol",
         ));
     };
-    Ok(ZwsStream::new(ws, subprotocol))
+    let (stream, tail) = ws.into_inner().finish();
+    Ok(ZwsStream::new(
+        stream,
+        &tail,
+        Role::Server,
+        subprotocol,
+        config.max_message,
+    ))
 }
 
 /// Upgrades a connection we made: sends the request for `addr`'s host and
@@ -161,10 +163,9 @@ pub(crate) async fn connect(
         .map_err(|e| failed(e.to_string()))?;
     let offer = HeaderValue::from_str(&config.offer()).map_err(|e| failed(e.to_string()))?;
     request.headers_mut().insert(PROTOCOL_HEADER, offer);
-    let (ws, response) =
-        async_tungstenite::client_async_with_config(request, stream, Some(config.ws))
-            .await
-            .map_err(|e| failed(handshake_error(e, Side::Connected)))?;
+    let (ws, response) = async_tungstenite::client_async(request, Tap::new(stream))
+        .await
+        .map_err(|e| failed(handshake_error(e, Side::Connected)))?;
     let answer = response
         .headers()
         .get(PROTOCOL_HEADER)
@@ -183,7 +184,84 @@ pub(crate) async fn connect(
                 None => "the server chose no subprotocol".to_owned(),
             })
         })?;
-    Ok(ZwsStream::new(ws, subprotocol))
+    let (stream, tail) = ws.into_inner().finish();
+    Ok(ZwsStream::new(
+        stream,
+        &tail,
+        Role::Client,
+        subprotocol,
+        config.max_message,
+    ))
+}
+
+/// The connection during the upgrade: records what tungstenite reads, so
+/// that what came after the HTTP head (the peer's first frames, read in
+/// the same chunk) is not lost when the data path takes over.
+struct Tap {
+    /// The connection.
+    inner: BoxStream,
+    /// Everything read so far.
+    seen: Vec<u8>,
+}
+
+impl Tap {
+    fn new(inner: BoxStream) -> Tap {
+        Tap {
+            inner,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The connection, and what was read past the end of the HTTP head
+    /// (the first empty line: a head has no other).
+    fn finish(self) -> (BoxStream, Vec<u8>) {
+        let end = self
+            .seen
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(self.seen.len(), |at| at + 4);
+        let tail = self.seen[end..].to_vec();
+        (self.inner, tail)
+    }
+}
+
+impl futures_io::AsyncRead for Tap {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let polled = std::pin::Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = polled {
+            this.seen.extend_from_slice(&buf[..n]);
+        }
+        polled
+    }
+}
+
+impl futures_io::AsyncWrite for Tap {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_close(cx)
+    }
 }
 
 /// Every subprotocol a request offers, in order (the header may repeat,

@@ -170,6 +170,41 @@ impl Outbound {
         }
     }
 
+    /// Every whole frame buffered, handed to `sink` as a WebSocket opcode
+    /// ([`OP_BINARY`](crate::frame::OP_BINARY) or
+    /// [`OP_PING`](crate::frame::OP_PING)) and payload (the ZWS flags byte
+    /// and the body): what [`next_outgoing`](Outbound::next_outgoing)
+    /// gives, with data frames borrowed from the buffer in place (no
+    /// allocation, no reference count).
+    pub fn drain(&mut self, mut sink: impl FnMut(u8, &[u8])) {
+        use crate::frame::{OP_BINARY, OP_PING};
+        loop {
+            let Some((header, size)) = frame_header(&self.buf) else {
+                return;
+            };
+            let Some(whole) = header.checked_add(size) else {
+                return;
+            };
+            if self.buf.len() < whole {
+                self.buf.reserve(whole - self.buf.len());
+                return;
+            }
+            let flags = self.buf[0];
+            if flags & FLAG_COMMAND != 0 {
+                let body = self.buf.split_to(whole).split_off(header).freeze();
+                match self.command(body) {
+                    Some(Outgoing::Message(m)) => sink(OP_BINARY, &m),
+                    Some(Outgoing::Ping(p)) => sink(OP_PING, &p),
+                    None => {}
+                }
+                continue;
+            }
+            self.buf[header - 1] = if flags & FLAG_MORE != 0 { ZWS_MORE } else { 0 };
+            sink(OP_BINARY, &self.buf[header - 1..whole]);
+            self.buf.advance(whole);
+        }
+    }
+
     /// What a command of the engine becomes; `None` to drop it.
     fn command(&mut self, body: Bytes) -> Option<Outgoing> {
         let command = Command::decode(body.clone()).ok();
@@ -454,6 +489,42 @@ mod tests {
                 got.push(m);
             }
             assert_eq!(got.len(), 2, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn drain_gives_what_next_outgoing_gives() {
+        let mut bytes = vec![0; GREETING_LEN];
+        bytes.extend(ready("DEALER", b"me"));
+        bytes.extend(zmtp(b"abc", true, false));
+        bytes.extend(zmtp(&[9; 1000], false, false));
+        let mut frames = BytesMut::new();
+        Command::Subscribe(Bytes::from_static(b"t"))
+            .encode_frame(&mut frames)
+            .unwrap();
+        Command::Ping {
+            ttl: 0,
+            context: Bytes::from_static(b"c"),
+        }
+        .encode_frame(&mut frames)
+        .unwrap();
+        bytes.extend(&frames[..]);
+        for mode in [Subprotocol::Null, Subprotocol::Bare] {
+            let mut a = Outbound::new(mode);
+            let mut b = Outbound::new(mode);
+            a.push(&bytes);
+            b.push(&bytes);
+            let mut expected = Vec::new();
+            while let Some(out) = a.next_outgoing() {
+                expected.push(match out {
+                    Outgoing::Message(m) => (crate::frame::OP_BINARY, m.to_vec()),
+                    Outgoing::Ping(p) => (crate::frame::OP_PING, p.to_vec()),
+                });
+            }
+            let mut got = Vec::new();
+            b.drain(|op, payload| got.push((op, payload.to_vec())));
+            assert_eq!(got, expected, "{mode:?}");
+            assert_eq!(b.our_type(), Some(SocketType::Dealer));
         }
     }
 
