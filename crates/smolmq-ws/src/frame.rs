@@ -149,7 +149,12 @@ impl FrameDecoder {
     /// A [`FrameError`] for a frame RFC 6455 or the limit does not allow;
     /// the connection is then unusable.
     pub fn decode(&self, buf: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
-        let Some((header, len, mask)) = self.header(buf)? else {
+        let Some(Header {
+            len: header,
+            payload: len,
+            mask,
+        }) = self.header(buf)?
+        else {
             return Ok(None);
         };
         let Some(whole) = usize::try_from(len)
@@ -180,7 +185,7 @@ impl FrameDecoder {
 
     /// The header at the start of `buf`, checked: its length, the
     /// payload's, the mask. `None` until it is whole.
-    fn header(&self, buf: &[u8]) -> Result<Option<(usize, u64, Option<[u8; 4]>)>, FrameError> {
+    fn header(&self, buf: &[u8]) -> Result<Option<Header>, FrameError> {
         let [b0, b1, ..] = *buf else {
             return Ok(None);
         };
@@ -234,8 +239,22 @@ impl FrameDecoder {
         } else {
             None
         };
-        Ok(Some((at, len, mask)))
+        Ok(Some(Header {
+            len: at,
+            payload: len,
+            mask,
+        }))
     }
+}
+
+/// A frame header, checked.
+struct Header {
+    /// Its length in bytes.
+    len: usize,
+    /// The payload's length.
+    payload: u64,
+    /// The masking key, for a client's frame.
+    mask: Option<[u8; 4]>,
 }
 
 /// Appends one whole frame (FIN set): the header, then `payload`, masked
