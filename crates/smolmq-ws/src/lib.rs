@@ -62,13 +62,26 @@
 //! engine, its handshake, heartbeats and every socket pattern work over it
 //! unchanged.
 //!
-//! The WebSocket protocol itself is [tungstenite], through
-//! async-tungstenite on futures-io streams (no tokio): the most used
-//! Rust WebSocket implementation, well kept, strict about RFC 6455 (masks,
-//! control frames, UTF-8, the closing handshake) and with bounded buffers
-//! (a handshake request of at most 64 KiB; messages of at most
-//! MAXMSGSIZE + 1 bytes, or tungstenite's 64 MiB when MAXMSGSIZE is
-//! unlimited).
+//! The upgrade (HTTP, the key and accept hash, the subprotocol headers) is
+//! [tungstenite]'s, through async-tungstenite on futures-io streams (no
+//! tokio): the most used Rust WebSocket implementation, maintained, strict
+//! about RFC 6455, with a bounded request (64 KiB). The frames after it
+//! are this crate's [`frame`] module (sans-IO, the RFC's checks, fuzzed
+//! and property-tested), for a measured reason: with tungstenite's
+//! message API on the data path, PUSH_PULL at 64 B over ws ran at 0.27x of
+//! smolmq's own tcp (target 0.70x), and a profile spread the difference
+//! over the library's per-message work (a waker registered per message,
+//! a `Bytes` and a frame object per message each way, per-call state
+//! checks). [`ZwsStream`] now writes the engine's frames as WebSocket
+//! frames straight into one write buffer, in place, and reads frames out
+//! of one read buffer; the figures are in `docs/benchmarks.md`. tungstenite
+//! itself is the peer of the frames' tests (`tests/frames.rs`), and jszmq's
+//! `ws` (Node.js) of the interop tests.
+//!
+//! Limits: a peer's message is at most MAXMSGSIZE + 1 bytes (its flags
+//! byte), 64 MiB when MAXMSGSIZE is unlimited; a fragmented one is
+//! gathered up to that limit; a lying length makes the connection reserve
+//! at most 1 MiB ahead.
 //!
 //! [tungstenite]: https://docs.rs/tungstenite
 //!
