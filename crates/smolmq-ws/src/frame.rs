@@ -103,6 +103,26 @@ impl fmt::Display for FrameError {
 
 impl std::error::Error for FrameError {}
 
+/// What [`FrameDecoder::decode_in_place`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    /// A whole frame.
+    Frame(FrameAt),
+    /// Not yet: the frame needs this many bytes from the buffer's start.
+    Need(usize),
+}
+
+/// A whole frame where it lies in a buffer, its payload unmasked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameAt {
+    /// The last frame of its message.
+    pub fin: bool,
+    /// The opcode.
+    pub opcode: u8,
+    /// Where the payload is; the frame ends where it ends.
+    pub payload: std::ops::Range<usize>,
+}
+
 /// A decoded frame, unmasked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
@@ -149,13 +169,39 @@ impl FrameDecoder {
     /// A [`FrameError`] for a frame RFC 6455 or the limit does not allow;
     /// the connection is then unusable.
     pub fn decode(&self, buf: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
+        match self.decode_in_place(buf)? {
+            Decoded::Frame(at) => {
+                buf.advance(at.payload.start);
+                let payload = buf.split_to(at.payload.len());
+                Ok(Some(Frame {
+                    fin: at.fin,
+                    opcode: at.opcode,
+                    payload,
+                }))
+            }
+            Decoded::Need(need) => {
+                buf.reserve((need - buf.len()).min(MAX_RESERVE_AHEAD));
+                Ok(None)
+            }
+        }
+    }
+
+    /// The next frame at the start of `buf`, its payload unmasked where it
+    /// lies, or how many bytes are needed for it. The caller drops the
+    /// frame's bytes (`..at.payload.end`) before the next call: unmasking
+    /// twice would mask again.
+    ///
+    /// # Errors
+    ///
+    /// As [`decode`](FrameDecoder::decode).
+    pub fn decode_in_place(&self, buf: &mut [u8]) -> Result<Decoded, FrameError> {
         let Some(Header {
             len: header,
             payload: len,
             mask,
         }) = self.header(buf)?
         else {
-            return Ok(None);
+            return Ok(Decoded::Need(buf.len() + 1));
         };
         let Some(whole) = usize::try_from(len)
             .ok()
@@ -167,19 +213,15 @@ impl FrameDecoder {
             });
         };
         if buf.len() < whole {
-            buf.reserve((whole - buf.len()).min(MAX_RESERVE_AHEAD));
-            return Ok(None);
+            return Ok(Decoded::Need(whole));
         }
-        let b0 = buf[0];
-        buf.advance(header);
-        let mut payload = buf.split_to(whole - header);
         if let Some(mask) = mask {
-            apply_mask(&mut payload, mask);
+            apply_mask(&mut buf[header..whole], mask);
         }
-        Ok(Some(Frame {
-            fin: b0 & 0x80 != 0,
-            opcode: b0 & 0x0F,
-            payload,
+        Ok(Decoded::Frame(FrameAt {
+            fin: buf[0] & 0x80 != 0,
+            opcode: buf[0] & 0x0F,
+            payload: header..whole,
         }))
     }
 

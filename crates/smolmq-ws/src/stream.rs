@@ -2,8 +2,8 @@
 //! ZMTP byte stream.
 
 use crate::frame::{
-    self, FrameDecoder, FrameError, Role, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG,
-    OP_TEXT,
+    self, Decoded, FrameDecoder, FrameError, Role, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING,
+    OP_PONG, OP_TEXT,
 };
 use crate::zws::{Inbound, Outbound, ZwsError};
 use crate::Subprotocol;
@@ -43,10 +43,13 @@ pub struct ZwsStream {
     decoder: FrameDecoder,
     /// The largest message (all its fragments) accepted.
     max_message: u64,
-    /// Bytes read, not yet decoded.
-    rbuf: BytesMut,
-    /// A zeroed buffer the socket is read into.
-    chunk: Box<[u8]>,
+    /// The read buffer (zeroed once, read into in place): bytes
+    /// `rpos..rend` are read and not yet decoded.
+    rbuf: Vec<u8>,
+    /// Start of the undecoded bytes.
+    rpos: usize,
+    /// End of the bytes read.
+    rend: usize,
     /// The fragments of a message in progress.
     fragments: Option<BytesMut>,
     /// Whole frames waiting to be written.
@@ -77,8 +80,13 @@ impl ZwsStream {
             outbound: Outbound::new(subprotocol),
             decoder: FrameDecoder::new(role, max_message),
             max_message,
-            rbuf: BytesMut::from(tail),
-            chunk: vec![0; READ_CHUNK].into_boxed_slice(),
+            rbuf: {
+                let mut rbuf = vec![0; READ_CHUNK.max(tail.len())];
+                rbuf[..tail.len()].copy_from_slice(tail);
+                rbuf
+            },
+            rpos: 0,
+            rend: tail.len(),
             fragments: None,
             wbuf: BytesMut::new(),
             eof: false,
@@ -132,64 +140,78 @@ impl ZwsStream {
     /// Decodes the frames in `rbuf` into `inbound`, until `want` ZMTP bytes
     /// are pending or no whole frame is left.
     fn decode(&mut self, want: usize) -> io::Result<()> {
-        while !self.eof && self.inbound.pending().len() < want {
-            let frame = self
+        while !self.eof && self.inbound.pending().len() < want && self.rpos < self.rend {
+            let decoded = self
                 .decoder
-                .decode(&mut self.rbuf)
+                .decode_in_place(&mut self.rbuf[self.rpos..self.rend])
                 .map_err(|e| invalid(e.to_string()))?;
-            let Some(frame) = frame else {
-                return Ok(());
+            let at = match decoded {
+                Decoded::Frame(at) => at,
+                Decoded::Need(_) => break,
             };
-            match frame.opcode {
-                OP_BINARY | OP_CONTINUATION => {
-                    let message = match (&mut self.fragments, frame.opcode, frame.fin) {
-                        (None, OP_BINARY, true) => frame.payload,
-                        (None, OP_BINARY, false) => {
-                            self.fragments = Some(frame.payload);
-                            continue;
-                        }
-                        (Some(parts), OP_CONTINUATION, fin) => {
-                            let size = (parts.len() + frame.payload.len()) as u64;
-                            if size > self.max_message {
-                                return Err(invalid(
-                                    FrameError::TooLarge {
-                                        size,
-                                        max: self.max_message,
-                                    }
-                                    .to_string(),
-                                ));
-                            }
-                            parts.extend_from_slice(&frame.payload);
-                            if !fin {
-                                continue;
-                            }
-                            self.fragments.take().unwrap_or_default()
-                        }
-                        _ => return Err(invalid(FrameError::BadFragment.to_string())),
-                    };
+            let base = self.rpos;
+            self.rpos += at.payload.end;
+            let payload = &self.rbuf[base + at.payload.start..base + at.payload.end];
+            match (at.opcode, at.fin, &mut self.fragments) {
+                (OP_BINARY, true, None) => {
                     let was_bare = self.inbound.is_bare();
                     self.inbound
-                        .message(&message, self.outbound.our_type())
+                        .message(payload, self.outbound.our_type())
                         .map_err(|e| invalid(e.to_string()))?;
                     if !was_bare && self.inbound.is_bare() {
                         self.outbound.set_bare();
                     }
                 }
-                OP_TEXT => return Err(invalid(ZwsError::TextMessage.to_string())),
-                OP_PING => {
-                    let mask = (self.role == Role::Client).then(mask_key);
-                    frame::encode(&mut self.wbuf, OP_PONG, &frame.payload, mask);
+                (OP_BINARY, false, None) => self.fragments = Some(BytesMut::from(payload)),
+                (OP_CONTINUATION, fin, Some(parts)) => {
+                    let size = (parts.len() + payload.len()) as u64;
+                    if size > self.max_message {
+                        return Err(invalid(
+                            FrameError::TooLarge {
+                                size,
+                                max: self.max_message,
+                            }
+                            .to_string(),
+                        ));
+                    }
+                    parts.extend_from_slice(payload);
+                    if fin {
+                        let message = self.fragments.take().unwrap_or_default();
+                        let was_bare = self.inbound.is_bare();
+                        self.inbound
+                            .message(&message, self.outbound.our_type())
+                            .map_err(|e| invalid(e.to_string()))?;
+                        if !was_bare && self.inbound.is_bare() {
+                            self.outbound.set_bare();
+                        }
+                    }
                 }
-                OP_PONG => self.inbound.pong(&frame.payload),
-                OP_CLOSE => {
+                (OP_BINARY | OP_CONTINUATION, _, _) => {
+                    return Err(invalid(FrameError::BadFragment.to_string()))
+                }
+                (OP_TEXT, _, _) => return Err(invalid(ZwsError::TextMessage.to_string())),
+                (OP_PING, _, _) => {
+                    let mask = (self.role == Role::Client).then(mask_key);
+                    frame::encode(&mut self.wbuf, OP_PONG, payload, mask);
+                }
+                (OP_PONG, _, _) => self.inbound.pong(payload),
+                (OP_CLOSE, _, _) => {
                     // Answer with the same status code, then end.
-                    let code = frame.payload.get(..2).unwrap_or_default();
+                    let code = payload.get(..2).unwrap_or_default();
                     let mask = (self.role == Role::Client).then(mask_key);
                     frame::encode(&mut self.wbuf, OP_CLOSE, code, mask);
                     self.eof = true;
                 }
                 // The decoder lets no other opcode through.
-                other => return Err(invalid(FrameError::UnknownOpcode(other).to_string())),
+                (other, _, _) => return Err(invalid(FrameError::UnknownOpcode(other).to_string())),
+            }
+        }
+        if self.rpos == self.rend {
+            self.rpos = 0;
+            self.rend = 0;
+            if self.rbuf.len() > 4 * READ_CHUNK {
+                // A large message went by: do not keep its buffer.
+                self.rbuf = vec![0; READ_CHUNK];
             }
         }
         Ok(())
@@ -197,11 +219,26 @@ impl ZwsStream {
 
     /// Reads more of the socket into `rbuf`. `Ready(Ok(false))` at its end.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        if self.rend == self.rbuf.len() {
+            if self.rpos > 0 {
+                // Move the partial frame to the front.
+                self.rbuf.copy_within(self.rpos..self.rend, 0);
+                self.rend -= self.rpos;
+                self.rpos = 0;
+            }
+            if self.rend == self.rbuf.len() {
+                // A frame larger than the buffer: grow (doubling, at most
+                // 1 MiB at a time; the decoder has checked its length
+                // against the limit).
+                let more = self.rbuf.len().clamp(READ_CHUNK, 1 << 20);
+                self.rbuf.resize(self.rbuf.len() + more, 0);
+            }
+        }
         loop {
-            match Pin::new(&mut self.inner).poll_read(cx, &mut self.chunk) {
+            match Pin::new(&mut self.inner).poll_read(cx, &mut self.rbuf[self.rend..]) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Ok(false)),
                 Poll::Ready(Ok(n)) => {
-                    self.rbuf.extend_from_slice(&self.chunk[..n]);
+                    self.rend += n;
                     return Poll::Ready(Ok(true));
                 }
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -256,7 +293,7 @@ impl AsyncRead for ZwsStream {
                 Poll::Ready(Ok(true)) => {}
                 Poll::Ready(Ok(false)) => {
                     this.eof = true;
-                    if !this.rbuf.is_empty() || this.fragments.is_some() {
+                    if this.rpos < this.rend || this.fragments.is_some() {
                         this.read_error = Some(io::Error::new(
                             io::ErrorKind::UnexpectedEof,
                             "the peer closed the connection in the middle of a WebSocket frame",

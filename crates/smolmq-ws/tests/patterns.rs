@@ -55,12 +55,15 @@ fn pair_both_ways_multipart_long_and_empty_frames() {
     client.connect(&endpoint).unwrap();
 
     let big = vec![7u8; 100 * 1024];
+    // Larger than the read buffer grows in one step (1 MiB).
+    let huge: Vec<u8> = (0..3 * 1024 * 1024 + 7).map(|i| (i % 251) as u8).collect();
     let cases: Vec<Msg> = vec![
         msg(&[b"hello"]),
         msg(&[b"a", b"", b"c"]),
         msg(&[b""]),
         msg(&[&[1u8; 300][..]]),
         msg(&[&big[..], b"tail"]),
+        msg(&[&huge[..]]),
     ];
     for m in &cases {
         send(&mut client, m.clone());
