@@ -302,7 +302,20 @@ struct Header {
 /// Appends one whole frame (FIN set): the header, then `payload`, masked
 /// with `mask` if given (a client's frames).
 pub fn encode(out: &mut BytesMut, opcode: u8, payload: &[u8], mask: Option<[u8; 4]>) {
-    let len = payload.len();
+    encode_parts(out, opcode, None, payload, mask);
+}
+
+/// As [`encode`], the payload being `head` (one byte, if given) then
+/// `body`: a ZWS message is its flags byte and the ZMTP frame's body, taken
+/// from wherever the engine wrote it.
+pub fn encode_parts(
+    out: &mut BytesMut,
+    opcode: u8,
+    head: Option<u8>,
+    body: &[u8],
+    mask: Option<[u8; 4]>,
+) {
+    let len = usize::from(head.is_some()) + body.len();
     out.reserve(MAX_HEADER_LEN + len);
     out.put_u8(0x80 | opcode);
     let mask_bit = if mask.is_some() { 0x80 } else { 0 };
@@ -315,14 +328,16 @@ pub fn encode(out: &mut BytesMut, opcode: u8, payload: &[u8], mask: Option<[u8; 
         out.put_u8(mask_bit | 127);
         out.put_u64(len as u64);
     }
-    match mask {
-        Some(mask) => {
-            out.put_slice(&mask);
-            let start = out.len();
-            out.put_slice(payload);
-            apply_mask(&mut out[start..], mask);
-        }
-        None => out.put_slice(payload),
+    if let Some(mask) = mask {
+        out.put_slice(&mask);
+    }
+    let start = out.len();
+    if let Some(head) = head {
+        out.put_u8(head);
+    }
+    out.put_slice(body);
+    if let Some(mask) = mask {
+        apply_mask(&mut out[start..], mask);
     }
 }
 

@@ -100,13 +100,15 @@ impl ZwsStream {
         self.subprotocol
     }
 
-    /// Turns the engine's buffered bytes into frames in `wbuf`.
-    fn encode(&mut self) {
+    /// Turns the engine's bytes into frames in `wbuf`.
+    fn encode(&mut self, bufs: &[IoSlice<'_>]) {
         let mask = self.role == Role::Client;
         let wbuf = &mut self.wbuf;
-        self.outbound.drain(|opcode, payload| {
-            frame::encode(wbuf, opcode, payload, mask.then(mask_key));
-        });
+        for buf in bufs {
+            self.outbound.write(buf, |opcode, head, body| {
+                frame::encode_parts(wbuf, opcode, head, body, mask.then(mask_key));
+            });
+        }
         if let Some(kind) = self.outbound.our_type() {
             if self.inbound.waits_for_our_type() {
                 self.inbound.set_our_type(kind);
@@ -137,10 +139,17 @@ impl ZwsStream {
         Poll::Ready(Ok(()))
     }
 
-    /// Decodes the frames in `rbuf` into `inbound`, until `want` ZMTP bytes
-    /// are pending or no whole frame is left.
-    fn decode(&mut self, want: usize) -> io::Result<()> {
-        while !self.eof && self.inbound.pending().len() < want && self.rpos < self.rend {
+    /// Decodes the frames in `rbuf` as ZMTP bytes into `dst` (or, when
+    /// they cannot go there in order, into `inbound`'s pending bytes),
+    /// until `dst` is full, something is pending or no whole frame is
+    /// left. Returns the bytes written into `dst`.
+    fn decode(&mut self, dst: &mut [u8]) -> io::Result<usize> {
+        let mut written = 0;
+        while !self.eof
+            && self.inbound.pending().is_empty()
+            && written < dst.len()
+            && self.rpos < self.rend
+        {
             let decoded = self
                 .decoder
                 .decode_in_place(&mut self.rbuf[self.rpos..self.rend])
@@ -155,8 +164,9 @@ impl ZwsStream {
             match (at.opcode, at.fin, &mut self.fragments) {
                 (OP_BINARY, true, None) => {
                     let was_bare = self.inbound.is_bare();
-                    self.inbound
-                        .message(payload, self.outbound.our_type())
+                    written += self
+                        .inbound
+                        .message_into(payload, self.outbound.our_type(), &mut dst[written..])
                         .map_err(|e| invalid(e.to_string()))?;
                     if !was_bare && self.inbound.is_bare() {
                         self.outbound.set_bare();
@@ -178,8 +188,9 @@ impl ZwsStream {
                     if fin {
                         let message = self.fragments.take().unwrap_or_default();
                         let was_bare = self.inbound.is_bare();
-                        self.inbound
-                            .message(&message, self.outbound.our_type())
+                        written += self
+                            .inbound
+                            .message_into(&message, self.outbound.our_type(), &mut dst[written..])
                             .map_err(|e| invalid(e.to_string()))?;
                         if !was_bare && self.inbound.is_bare() {
                             self.outbound.set_bare();
@@ -214,7 +225,7 @@ impl ZwsStream {
                 self.rbuf = vec![0; READ_CHUNK];
             }
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Reads more of the socket into `rbuf`. `Ready(Ok(false))` at its end.
@@ -263,20 +274,29 @@ impl AsyncRead for ZwsStream {
             return Poll::Ready(Err(e));
         }
         loop {
-            if let Err(e) = this.decode(buf.len()) {
-                this.eof = true;
-                this.read_error = Some(e);
+            // What is pending first, then frames straight into the rest.
+            let pending = this.inbound.pending();
+            let mut n = pending.len().min(buf.len());
+            buf[..n].copy_from_slice(&pending[..n]);
+            this.inbound.consume(n);
+            if this.inbound.pending().is_empty() {
+                match this.decode(&mut buf[n..]) {
+                    Ok(more) => n += more,
+                    Err(e) => {
+                        this.eof = true;
+                        this.read_error = Some(e);
+                    }
+                }
             }
             // The answers decoding made (pong, close) go out now.
             if let Poll::Ready(Err(e)) = this.poll_write_out(cx) {
                 return Poll::Ready(Err(e));
             }
-            let pending = this.inbound.pending();
-            if !pending.is_empty() {
-                let n = pending.len().min(buf.len());
-                buf[..n].copy_from_slice(&pending[..n]);
-                this.inbound.consume(n);
+            if n > 0 {
                 return Poll::Ready(Ok(n));
+            }
+            if !this.inbound.pending().is_empty() {
+                continue;
             }
             if let Some(e) = this.read_error.take() {
                 return Poll::Ready(Err(e));
@@ -326,12 +346,8 @@ impl AsyncWrite for ZwsStream {
         if written.is_pending() && this.wbuf.len() >= WRITE_HIGH_WATER {
             return Poll::Pending;
         }
-        let mut n = 0;
-        for buf in bufs {
-            this.outbound.push(buf);
-            n += buf.len();
-        }
-        this.encode();
+        let n = bufs.iter().map(|b| b.len()).sum();
+        this.encode(bufs);
         // What the socket refuses now goes with the next write, the
         // engine's flush or its next read.
         if let Poll::Ready(Err(e)) = this.poll_write_out(cx) {

@@ -16,6 +16,7 @@
 //! a socket type our own accepts: ZWS 2.0 without a mechanism carries no
 //! socket type). PING becomes a WebSocket ping and the peer's pong a PONG.
 
+use crate::frame::{OP_BINARY, OP_PING};
 use crate::Subprotocol;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use smolmq_zmtp::{
@@ -172,12 +173,11 @@ impl Outbound {
 
     /// Every whole frame buffered, handed to `sink` as a WebSocket opcode
     /// ([`OP_BINARY`](crate::frame::OP_BINARY) or
-    /// [`OP_PING`](crate::frame::OP_PING)) and payload (the ZWS flags byte
-    /// and the body): what [`next_outgoing`](Outbound::next_outgoing)
-    /// gives, with data frames borrowed from the buffer in place (no
-    /// allocation, no reference count).
-    pub fn drain(&mut self, mut sink: impl FnMut(u8, &[u8])) {
-        use crate::frame::{OP_BINARY, OP_PING};
+    /// [`OP_PING`](crate::frame::OP_PING)) and a payload in two parts (a
+    /// head byte, the ZWS flags, if given, then the body): what
+    /// [`next_outgoing`](Outbound::next_outgoing) gives, data frames
+    /// borrowed from the buffer (no allocation, no reference count).
+    pub fn drain(&mut self, mut sink: impl FnMut(u8, Option<u8>, &[u8])) {
         loop {
             let Some((header, size)) = frame_header(&self.buf) else {
                 return;
@@ -192,16 +192,63 @@ impl Outbound {
             let flags = self.buf[0];
             if flags & FLAG_COMMAND != 0 {
                 let body = self.buf.split_to(whole).split_off(header).freeze();
-                match self.command(body) {
-                    Some(Outgoing::Message(m)) => sink(OP_BINARY, &m),
-                    Some(Outgoing::Ping(p)) => sink(OP_PING, &p),
-                    None => {}
-                }
+                self.emit_command(body, &mut sink);
                 continue;
             }
-            self.buf[header - 1] = if flags & FLAG_MORE != 0 { ZWS_MORE } else { 0 };
-            sink(OP_BINARY, &self.buf[header - 1..whole]);
+            sink(OP_BINARY, Some(zws_flags(flags)), &self.buf[header..whole]);
             self.buf.advance(whole);
+        }
+    }
+
+    /// Takes ZMTP bytes from the engine and hands every whole frame to
+    /// `sink` at once, as [`drain`](Outbound::drain) does: straight from
+    /// `data` when nothing is buffered (the common case copies nothing
+    /// here); only a frame cut at the end of `data` is kept for later.
+    pub fn write(&mut self, mut data: &[u8], mut sink: impl FnMut(u8, Option<u8>, &[u8])) {
+        if self.greeting_left > 0 {
+            let skip = self.greeting_left.min(data.len());
+            self.greeting_left -= skip;
+            data = &data[skip..];
+        }
+        // Finish a frame begun in an earlier write.
+        while !self.buf.is_empty() && !data.is_empty() {
+            let take = match frame_header(&self.buf) {
+                // The header first, a byte at a time (at most 9).
+                None => 1,
+                Some((header, size)) => header
+                    .saturating_add(size)
+                    .saturating_sub(self.buf.len())
+                    .min(data.len()),
+            };
+            self.buf.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            self.drain(&mut sink);
+        }
+        while let Some((header, size)) = frame_header(data) {
+            let Some(whole) = header.checked_add(size) else {
+                break;
+            };
+            if data.len() < whole {
+                break;
+            }
+            let flags = data[0];
+            if flags & FLAG_COMMAND != 0 {
+                let body = Bytes::copy_from_slice(&data[header..whole]);
+                self.emit_command(body, &mut sink);
+            } else {
+                sink(OP_BINARY, Some(zws_flags(flags)), &data[header..whole]);
+            }
+            data = &data[whole..];
+        }
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Hands what a command of the engine becomes to `sink`.
+    fn emit_command(&mut self, body: Bytes, sink: &mut impl FnMut(u8, Option<u8>, &[u8])) {
+        match self.command(body) {
+            Some(Outgoing::Message(m)) => sink(OP_BINARY, None, &m),
+            Some(Outgoing::Ping(p)) => sink(OP_PING, None, &p),
+            None => {}
         }
     }
 
@@ -234,6 +281,15 @@ impl Outbound {
             // Nothing else has a form without a mechanism.
             _ => None,
         }
+    }
+}
+
+/// The ZWS flags of a ZMTP data frame's flags.
+fn zws_flags(zmtp_flags: u8) -> u8 {
+    if zmtp_flags & FLAG_MORE != 0 {
+        ZWS_MORE
+    } else {
+        0
     }
 }
 
@@ -383,6 +439,60 @@ impl Inbound {
         Ok(())
     }
 
+    /// As [`message`](Inbound::message), writing the ZMTP frame straight
+    /// into `dst` when that can be done in order (nothing pending, the
+    /// handshake part over, room for the whole frame): returns the bytes
+    /// written there, 0 when the frame went to [`pending`](Inbound::pending)
+    /// instead.
+    ///
+    /// # Errors
+    ///
+    /// As [`message`](Inbound::message).
+    pub fn message_into(
+        &mut self,
+        msg: &[u8],
+        our_type: Option<SocketType>,
+        dst: &mut [u8],
+    ) -> Result<usize, ZwsError> {
+        let (&flags, body) = match msg.split_first() {
+            Some(split) if self.started && self.out.is_empty() && self.pending_id.is_none() => {
+                split
+            }
+            _ => return self.message(msg, our_type).map(|()| 0),
+        };
+        if flags & !(ZWS_MORE | ZWS_COMMAND) != 0 || flags == ZWS_MORE | ZWS_COMMAND {
+            return Err(ZwsError::BadFlags(flags));
+        }
+        let command = flags & ZWS_COMMAND != 0;
+        if command && self.mode == Subprotocol::Bare {
+            return Err(ZwsError::CommandWithoutMechanism);
+        }
+        let header = if body.len() > usize::from(u8::MAX) {
+            9
+        } else {
+            2
+        };
+        let Some(frame) = dst.get_mut(..header + body.len()) else {
+            return self.message(msg, our_type).map(|()| 0);
+        };
+        let mut flags_out = 0;
+        if flags & ZWS_MORE != 0 {
+            flags_out |= FLAG_MORE;
+        }
+        if command {
+            flags_out |= FLAG_COMMAND;
+        }
+        if header == 9 {
+            frame[0] = flags_out | FLAG_LONG;
+            frame[1..9].copy_from_slice(&(body.len() as u64).to_be_bytes());
+        } else {
+            frame[0] = flags_out;
+            frame[1] = body.len() as u8;
+        }
+        frame[header..].copy_from_slice(body);
+        Ok(frame.len())
+    }
+
     /// Our socket type is known: a routing id that waited for it becomes
     /// the peer's READY.
     pub fn set_our_type(&mut self, ours: SocketType) {
@@ -517,14 +627,31 @@ mod tests {
             let mut expected = Vec::new();
             while let Some(out) = a.next_outgoing() {
                 expected.push(match out {
-                    Outgoing::Message(m) => (crate::frame::OP_BINARY, m.to_vec()),
-                    Outgoing::Ping(p) => (crate::frame::OP_PING, p.to_vec()),
+                    Outgoing::Message(m) => (OP_BINARY, m.to_vec()),
+                    Outgoing::Ping(p) => (OP_PING, p.to_vec()),
                 });
             }
+            let joined = |op: u8, head: Option<u8>, body: &[u8]| {
+                let mut p: Vec<u8> = head.into_iter().collect();
+                p.extend_from_slice(body);
+                (op, p)
+            };
             let mut got = Vec::new();
-            b.drain(|op, payload| got.push((op, payload.to_vec())));
+            b.drain(|op, head, body| got.push(joined(op, head, body)));
             assert_eq!(got, expected, "{mode:?}");
             assert_eq!(b.our_type(), Some(SocketType::Dealer));
+            // Written through, cut anywhere: the same.
+            for cut in 0..bytes.len() {
+                let mut c = Outbound::new(mode);
+                let mut got = Vec::new();
+                c.write(&bytes[..cut], |op, head, body| {
+                    got.push(joined(op, head, body))
+                });
+                c.write(&bytes[cut..], |op, head, body| {
+                    got.push(joined(op, head, body))
+                });
+                assert_eq!(got, expected, "{mode:?} cut at {cut}");
+            }
         }
     }
 
@@ -613,6 +740,35 @@ mod tests {
             inbound.message(b"\x02\x04PING", None),
             Err(ZwsError::CommandWithoutMechanism)
         );
+    }
+
+    #[test]
+    fn message_into_writes_what_message_stages() {
+        let msgs: [&[u8]; 5] = [
+            b"\x02\x05READY",
+            b"\x01a",
+            b"\x00",
+            &[0; 300],
+            b"\x02\x04PING",
+        ];
+        let mut staged = Inbound::new(Subprotocol::Null);
+        let mut direct = Inbound::new(Subprotocol::Null);
+        let mut written = Vec::new();
+        let mut dst = [0u8; 1024];
+        for (i, m) in msgs.iter().enumerate() {
+            staged.message(m, None).unwrap();
+            // A small destination now and then: the frame is staged.
+            let room = if i == 3 { 10 } else { dst.len() };
+            let n = direct.message_into(m, None, &mut dst[..room]).unwrap();
+            if n == 0 {
+                written.extend_from_slice(direct.pending());
+                let all = direct.pending().len();
+                direct.consume(all);
+            } else {
+                written.extend_from_slice(&dst[..n]);
+            }
+        }
+        assert_eq!(&written[..], staged.pending());
     }
 
     #[test]
