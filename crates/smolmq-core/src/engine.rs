@@ -43,7 +43,7 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Bytes asked of the stream per read.
 const READ_CHUNK: usize = 64 * 1024;
@@ -81,6 +81,9 @@ pub struct EngineConfig {
     /// Once the socket's end of the pipe is gone, keep writing what it
     /// queued for at most this long (LINGER); `None`: until written.
     pub linger: Option<Duration>,
+    /// Close the connection when nothing arrives from the peer for this
+    /// long (the socket's `idle_timeout`); `None`: never.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -93,6 +96,7 @@ impl fmt::Debug for EngineConfig {
             .field("heartbeat_ttl", &self.heartbeat_ttl)
             .field("heartbeat_timeout", &self.heartbeat_timeout)
             .field("linger", &self.linger)
+            .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -108,6 +112,7 @@ impl EngineConfig {
             heartbeat_ttl: None,
             heartbeat_timeout: None,
             linger: None,
+            idle_timeout: None,
         }
     }
 }
@@ -135,6 +140,17 @@ pub enum EngineExit {
     /// Nothing arrived from the peer within the heartbeat timeout or the
     /// peer's TTL.
     HeartbeatTimeout,
+    /// Nothing arrived from the peer within the idle timeout.
+    IdleTimeout,
+    /// A JSON-lines peer sent a line longer than the maximum; it was
+    /// answered with a JSON-RPC error line, then the connection closed.
+    LineTooLong {
+        /// The maximum line length in force, in bytes.
+        max: usize,
+    },
+    /// A message from the socket could not be written as one line (JSON
+    /// lines); the connection was closed rather than write part of it.
+    NotALine(String),
     /// Reading or writing the stream failed.
     Io(io::Error),
 }
@@ -150,6 +166,13 @@ impl fmt::Display for EngineExit {
             EngineExit::Command(e) => write!(f, "protocol error: {e}"),
             EngineExit::PeerError(reason) => write!(f, "peer sent ERROR: {reason}"),
             EngineExit::HeartbeatTimeout => f.write_str("heartbeat timed out"),
+            EngineExit::IdleTimeout => f.write_str("idle timeout: nothing received"),
+            EngineExit::LineTooLong { max } => write!(
+                f,
+                "peer sent a line longer than the maximum of {max} bytes (answered with a \
+                 JSON-RPC error line)"
+            ),
+            EngineExit::NotALine(why) => write!(f, "message cannot be sent as one line: {why}"),
             EngineExit::Io(e) => write!(f, "i/o error: {e}"),
         }
     }
@@ -158,7 +181,7 @@ impl fmt::Display for EngineExit {
 /// How far the read buffer's current allocation is initialised, as
 /// addresses (compared, never dereferenced).
 #[derive(Debug, Default, Clone, Copy)]
-struct InitMark {
+pub(crate) struct InitMark {
     /// End address of the allocation the mark describes.
     alloc_end: usize,
     /// Every byte of that allocation below this address is initialised.
@@ -167,7 +190,47 @@ struct InitMark {
 
 /// Wakes the engine's task on pipe events.
 #[derive(Default)]
-struct Wake(AtomicWaker);
+pub(crate) struct Wake(pub(crate) AtomicWaker);
+
+/// The idle timeout of a connection: expires when nothing was heard from
+/// the peer for `timeout`. Hearing something costs a clock read (once per
+/// read that returned bytes), the timer is re-armed only when it fires.
+pub(crate) struct IdleTimer {
+    /// The limit.
+    timeout: Duration,
+    /// When the peer was last heard from.
+    last: Instant,
+    /// Fires at `last + timeout` or earlier.
+    timer: Timer,
+}
+
+impl IdleTimer {
+    /// A timer that expires `timeout` from now unless the peer is heard.
+    pub(crate) fn new(timeout: Duration) -> IdleTimer {
+        IdleTimer {
+            timeout,
+            last: Instant::now(),
+            timer: Timer::after(timeout),
+        }
+    }
+
+    /// Something arrived from the peer (or we chose not to read it).
+    pub(crate) fn heard(&mut self) {
+        self.last = Instant::now();
+    }
+
+    /// True once `timeout` has passed since the peer was last heard.
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        while Pin::new(&mut self.timer).poll(cx).is_ready() {
+            let deadline = self.last + self.timeout;
+            if Instant::now() >= deadline {
+                return true;
+            }
+            self.timer.set_at(deadline);
+        }
+        false
+    }
+}
 
 impl PipeEvents for Wake {
     fn readable(&self, _: usize) {
@@ -242,6 +305,8 @@ pub struct Engine<'p, O = NoObserver> {
     heard_from_peer: bool,
     /// LINGER deadline, armed when the socket's end of the pipe goes.
     linger_timer: Option<Timer>,
+    /// The idle timeout, when set.
+    idle: Option<IdleTimer>,
     /// The version the peer announced (after the handshake).
     peer_version: Version,
     /// We are a SUB / XSUB: subscription messages from the pipe go out as
@@ -294,6 +359,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         let mut handshake = handshake;
         handshake.poll_transmit(&mut raw_out);
         let ours = config.handshake.socket_type;
+        let idle_timeout = config.idle_timeout;
         Ok(Engine {
             stream,
             pipe,
@@ -315,6 +381,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             silence_timer: None,
             heard_from_peer: false,
             linger_timer: None,
+            idle: idle_timeout.map(IdleTimer::new),
             peer_version: Version::V3_1,
             sends_subscriptions: matches!(ours, SocketType::Sub | SocketType::XSub),
             takes_subscriptions: matches!(ours, SocketType::Pub | SocketType::XPub),
@@ -345,6 +412,9 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             Poll::Ready(Ok(n)) => {
                 self.read_buf.truncate(start + n);
                 self.heard_from_peer = true;
+                if let Some(idle) = self.idle.as_mut() {
+                    idle.heard();
+                }
                 Ok(true)
             }
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {
@@ -362,35 +432,10 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         }
     }
 
-    /// Extends `read_buf` by `room` initialised bytes to read into, zeroing
-    /// only bytes never initialised before.
-    ///
-    /// Zeroing the whole spare capacity before every read attempt (most of
-    /// which find nothing) cost more than the messages themselves; instead we
-    /// remember how far this allocation has been initialised.
+    /// Extends `read_buf` by `room` initialised bytes to read into (see
+    /// [`expose_spare`]).
     fn expose_spare(&mut self, room: usize) {
-        let len = self.read_buf.len();
-        let base = self.read_buf.as_ptr() as usize;
-        let alloc_end = base + self.read_buf.capacity();
-        if alloc_end != self.init.alloc_end {
-            // A new (or grown) allocation: only the live bytes are known
-            // to be initialised.
-            self.init = InitMark {
-                alloc_end,
-                init_end: base + len,
-            };
-        }
-        let known = self.init.init_end.saturating_sub(base + len).min(room);
-        // SAFETY: `read_buf` has capacity for `len + room` bytes, and the
-        // `known` bytes past `len` lie in this allocation below `init_end`:
-        // they were zeroed by an earlier `resize` or written by a read, and
-        // `BytesMut` never de-initialises memory (truncate, split_to and an
-        // in-place reclaim only move its cursors or copy initialised bytes).
-        // A different allocation would have a different end address (two
-        // live allocations cannot share one), which resets the mark above.
-        unsafe { self.read_buf.set_len(len + known) };
-        self.read_buf.resize(len + room, 0);
-        self.init.init_end = self.init.init_end.max(base + len + room);
+        expose_spare(&mut self.read_buf, &mut self.init, room);
     }
 
     /// Writes buffered output. `Ok(true)` if bytes went out.
@@ -621,6 +666,15 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
                 return Err(EngineExit::HandshakeTimeout);
             }
         }
+        if let Some(idle) = self.idle.as_mut() {
+            if self.held.is_some() {
+                // Not reading (our backpressure) is not the peer's silence.
+                idle.heard();
+            }
+            if idle.poll_expired(cx) {
+                return Err(EngineExit::IdleTimeout);
+            }
+        }
         if let Some(t) = self.ping_timer.as_mut() {
             if Pin::new(t).poll(cx).is_ready() {
                 let ttl = self.config.heartbeat_ttl.map_or(0, |d| {
@@ -688,6 +742,38 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         progress |= self.write_some(cx)?;
         Ok(progress)
     }
+}
+
+/// Extends `buf` by `room` initialised bytes to read into, zeroing only
+/// bytes never initialised before (`init` remembers how far the current
+/// allocation is).
+///
+/// Zeroing the whole spare capacity before every read attempt (most of
+/// which find nothing) cost more than the messages themselves; instead we
+/// remember how far this allocation has been initialised.
+pub(crate) fn expose_spare(buf: &mut BytesMut, init: &mut InitMark, room: usize) {
+    let len = buf.len();
+    let base = buf.as_ptr() as usize;
+    let alloc_end = base + buf.capacity();
+    if alloc_end != init.alloc_end {
+        // A new (or grown) allocation: only the live bytes are known
+        // to be initialised.
+        *init = InitMark {
+            alloc_end,
+            init_end: base + len,
+        };
+    }
+    let known = init.init_end.saturating_sub(base + len).min(room);
+    // SAFETY: `buf` has capacity for `len + room` bytes, and the `known`
+    // bytes past `len` lie in this allocation below `init_end`: they were
+    // zeroed by an earlier `resize` or written by a read, and `BytesMut`
+    // never de-initialises memory (truncate, split_to and an in-place
+    // reclaim only move its cursors or copy initialised bytes). A
+    // different allocation would have a different end address (two live
+    // allocations cannot share one), which resets the mark above.
+    unsafe { buf.set_len(len + known) };
+    buf.resize(len + room, 0);
+    init.init_end = init.init_end.max(base + len + room);
 }
 
 /// Adds a message to the encoder: inline (small) frames are copied into

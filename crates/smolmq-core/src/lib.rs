@@ -64,6 +64,8 @@ pub mod engine;
 mod error;
 #[cfg(not(loom))]
 pub mod io_thread;
+#[cfg(not(loom))]
+mod lines;
 pub mod monitor;
 mod msg;
 mod options;
