@@ -139,7 +139,10 @@ fn reconnect_jitter_and_max_attempts_are_checked() {
         ..SocketOptions::default()
     };
     let e = o.validate().unwrap_err();
-    assert!(e.to_string().contains("`reconnect_max_attempts` is 0"), "{e}");
+    assert!(
+        e.to_string().contains("`reconnect_max_attempts` is 0"),
+        "{e}"
+    );
     // Jitter only ever shortens a wait, by at most its share.
     let o = SocketOptions {
         reconnect_jitter: 25,
