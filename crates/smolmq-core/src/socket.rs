@@ -1239,13 +1239,15 @@ async fn connect_loop(
                 .reconnect_max_attempts
                 .is_some_and(|max| failed >= max)
             {
-                shared.emit(SocketEvent::ConnectGaveUp {
+                // The socket first: whoever sees the event finds the
+                // socket already knowing.
+                shared.command(Command::GaveUp {
+                    token: identify.1,
                     endpoint: endpoint.clone(),
                     attempts: failed,
                     reason: reason.clone(),
                 });
-                shared.command(Command::GaveUp {
-                    token: identify.1,
+                shared.emit(SocketEvent::ConnectGaveUp {
                     endpoint,
                     attempts: failed,
                     reason,
