@@ -21,11 +21,13 @@
 //! * **Out**: messages from the pipe are copied into a batch buffer with
 //!   their `"\n"`; payloads of [`SHARE_MIN`] bytes and more are passed as
 //!   their own slices, without a copy. One vectored write per batch.
-//!   A message that cannot be a line (more than one frame, a `\n` inside,
-//!   a trailing `\r`) ends the connection with [`EngineExit::NotALine`]
-//!   before any of it is written; the socket refuses such sends before
-//!   they reach a pipe, so this is a last line of defence. An empty
-//!   message (a ROUTER's PROBE_ROUTER) has no line form and is skipped.
+//!   The socket refuses sends that cannot be a line (more than one frame
+//!   after routing, empty, a `\n` inside, a trailing `\r`) before they
+//!   reach a pipe, with [`Error::NotALine`](crate::Error::NotALine); the
+//!   engine checks the frame count and the last byte again (not the whole
+//!   payload) and ends the connection with [`EngineExit::NotALine`] before
+//!   writing any of such a message. An empty message (a ROUTER's
+//!   PROBE_ROUTER) has no line form and is skipped.
 
 use crate::engine::{expose_spare, EngineExit, IdleTimer, InitMark, Wake};
 use crate::pipe::{Pipe, WriteError};
@@ -430,8 +432,13 @@ impl<'p> LineEngine<'p> {
                 // No line form (a PROBE_ROUTER message): skipped.
                 continue;
             }
-            if let Err(e) = smolmq_jsonl::check_payload(body) {
-                return Err(EngineExit::NotALine(e.to_string()));
+            // The socket checked the payload of every send (a `\n`
+            // anywhere, a trailing `\r`); the last byte is looked at again
+            // here, the full scan is not repeated.
+            if body.last() == Some(&b'\r') {
+                return Err(EngineExit::NotALine(
+                    "the payload ends with a carriage return".to_owned(),
+                ));
             }
             self.out.push(frame);
         }
@@ -558,5 +565,65 @@ impl Future for LineEngine<'_> {
         }
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Writes everything `out` holds in pieces of at most `step` bytes (as
+    /// short writes would), the way the engine does.
+    fn drain(out: &mut LineOut, step: usize) -> Vec<u8> {
+        let mut wire = Vec::new();
+        while out.len() > 0 {
+            let mut slices = [IoSlice::new(&[]); WRITE_SLICES];
+            let n = out.io_slices(&mut slices);
+            let mut budget = step;
+            let mut took = 0;
+            for s in &slices[..n] {
+                let k = s.len().min(budget);
+                wire.extend_from_slice(&s[..k]);
+                took += k;
+                budget -= k;
+                if budget == 0 {
+                    break;
+                }
+            }
+            out.advance(took);
+        }
+        wire
+    }
+
+    proptest! {
+        /// Copied and shared payloads, written in arbitrary pieces, come
+        /// out in order, each followed by its newline.
+        #[test]
+        fn lines_come_out_in_order(
+            sizes in proptest::collection::vec(1usize..40_000, 1..20),
+            step in 1usize..70_000,
+        ) {
+            let mut out = LineOut::default();
+            let mut want = Vec::new();
+            for (i, &len) in sizes.iter().enumerate() {
+                let payload: Vec<u8> = (0..len).map(|j| b'a' + ((i + j) % 26) as u8).collect();
+                let msg = Msg::from(Bytes::from(payload.clone()));
+                out.push(msg.shared_frames().next().unwrap());
+                want.extend_from_slice(&payload);
+                want.push(b'\n');
+            }
+            prop_assert_eq!(out.len(), want.len());
+            prop_assert_eq!(drain(&mut out, step), want);
+            prop_assert_eq!(out.len(), 0);
+        }
+    }
+
+    #[test]
+    fn the_too_long_answer_is_one_json_rpc_error_line() {
+        let line = String::from_utf8(too_long_line(1024)).unwrap();
+        assert!(!line.contains('\n'));
+        assert!(line.starts_with(r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"#));
+        assert!(line.ends_with(r#""data":"line longer than the maximum of 1024 bytes"}}"#));
     }
 }

@@ -20,6 +20,20 @@
 //! connection (the pipe survives reconnects). A bound socket gets a new
 //! pipe for each connection, so what it had queued for a peer that left is
 //! dropped with that peer's pipe.
+//!
+//! # JSON lines
+//!
+//! An endpoint with `+jsonl` (`tcp+jsonl://`, `ipc+jsonl://`) speaks
+//! line-delimited JSON instead of ZMTP: each line from the peer is a
+//! one-frame message (a ROUTER receives `[id, line]`), each one-frame
+//! message sent is written as its bytes and `"\n"`. Once a socket has such
+//! an endpoint, every send is checked to be one line, over all its
+//! endpoints: exactly one frame (a ROUTER: the routing id and one frame),
+//! not empty, no `\n` in it and no `\r` at its end; anything else fails
+//! with [`Error::NotALine`] and is handed back, nothing of it written. A
+//! line longer than `maxmsgsize` (16 MiB when unset) is answered with one
+//! JSON-RPC error line (code -32600) and the connection is closed. See
+//! `docs/architecture.md` for the engine.
 
 use crate::context::{lock, Binder, ContextInner, Inproc, PendingConnect};
 use crate::engine::{Engine, EngineConfig, EngineExit, EngineObserver};
@@ -347,8 +361,11 @@ impl Socket {
 
     /// Connects to `endpoint`. Returns at once: the connection is made in
     /// the background, and remade after it drops (RECONNECT_IVL, doubling
-    /// up to RECONNECT_IVL_MAX). Messages sent meanwhile wait in the pipe,
-    /// up to SNDHWM.
+    /// up to RECONNECT_IVL_MAX, with `reconnect_jitter`). Messages sent
+    /// meanwhile wait in the pipe, up to SNDHWM. With
+    /// `reconnect_max_attempts` set, the socket gives up on the endpoint
+    /// after that many failed attempts in a row (see
+    /// [`Error::ConnectGaveUp`]).
     pub fn connect(&mut self, endpoint: &str) -> Result<()> {
         let endpoint = Endpoint::parse(endpoint)?;
         endpoint.check_connectable()?;
