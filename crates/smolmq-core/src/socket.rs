@@ -32,8 +32,11 @@
 //! not empty, no `\n` in it and no `\r` at its end; anything else fails
 //! with [`Error::NotALine`] and is handed back, nothing of it written. A
 //! line longer than `maxmsgsize` (16 MiB when unset) is answered with one
-//! JSON-RPC error line (code -32600) and the connection is closed. See
-//! `docs/architecture.md` for the engine.
+//! JSON-RPC error line (code -32600) and the connection is closed. The
+//! ZMTP-only options (heartbeats, routing id, mechanism) do not apply;
+//! `handshake_ivl` bounds only the transport's own handshake (TLS), and
+//! `idle_timeout`, the reconnect options and `connect_timeout` apply as on
+//! ZMTP. See `docs/architecture.md` for the engine.
 
 use crate::context::{lock, Binder, ContextInner, Inproc, PendingConnect};
 use crate::engine::{Engine, EngineConfig, EngineExit, EngineObserver};

@@ -175,3 +175,46 @@ fn overflow_of_the_16_mib_default_keeps_what_came_before() {
     writer.join().unwrap();
     assert!(smolmq_tests::recv_within(&mut server, Duration::from_millis(100)).is_none());
 }
+
+#[test]
+fn a_full_pipe_holds_the_client_back_and_loses_nothing() {
+    let ctx = Context::new().unwrap();
+    // A tiny RCVHWM: the engine must stop reading and resume, many times.
+    let (mut server, addr) = router(&ctx, |o| o.rcvhwm = 4);
+    let c = client(&addr);
+    let writer = {
+        let mut c = c.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for i in 0..5000 {
+                c.write_all(format!("{{\"n\":{i}}}\n").as_bytes()).unwrap();
+            }
+        })
+    };
+    for i in 0..5000 {
+        assert_eq!(
+            recv_routed(&mut server).1,
+            format!("{{\"n\":{i}}}").as_bytes()
+        );
+        if i % 1000 == 0 {
+            // Let the pipe fill up behind us.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    writer.join().unwrap();
+}
+
+#[test]
+fn unbind_frees_the_address_and_keeps_connections() {
+    let ctx = Context::new().unwrap();
+    let (mut server, addr) = router(&ctx, |_| {});
+    let mut c = client(&addr);
+    let mut r = reader(&c);
+    write(&mut c, b"{\"before\":1}\n");
+    let (id, _) = recv_routed(&mut server);
+    server.unbind(&format!("tcp+jsonl://{addr}")).unwrap();
+    // The address is free at once; the connection accepted before stays.
+    let again = std::net::TcpListener::bind(&addr).unwrap();
+    drop(again);
+    send_routed(&mut server, &id, b"{\"still\":\"here\"}");
+    assert_eq!(read_line(&mut r), b"{\"still\":\"here\"}\n");
+}
