@@ -26,7 +26,10 @@
 //! An endpoint with `+jsonl` (`tcp+jsonl://`, `ipc+jsonl://`) speaks
 //! line-delimited JSON instead of ZMTP: each line from the peer is a
 //! one-frame message (a ROUTER receives `[id, line]`), each one-frame
-//! message sent is written as its bytes and `"\n"`. Once a socket has such
+//! message sent is written as its bytes and `"\n"`. PAIR, DEALER, ROUTER,
+//! PUSH and PULL sockets take such endpoints; REQ / REP (envelopes) and the
+//! publish-subscribe types (subscriptions) have no line form and are
+//! refused at bind / connect. Once a socket has such
 //! an endpoint, every send is checked to be one line, over all its
 //! endpoints: exactly one frame (a ROUTER: the routing id and one frame),
 //! not empty, no `\n` in it and no `\r` at its end; anything else fails
@@ -335,6 +338,7 @@ impl Socket {
         if let Endpoint::Inproc(name) = &endpoint {
             return self.bind_inproc(name.as_str(), endpoint.clone());
         }
+        self.check_wire(&endpoint)?;
         let transport = self.transport_for(&endpoint)?;
         // The transport sees the stream endpoint; the wire is ours.
         let listener = transport.bind(endpoint.stream(), &self.options)?;
@@ -375,6 +379,7 @@ impl Socket {
         if let Endpoint::Inproc(name) = &endpoint {
             return self.connect_inproc(name.as_str());
         }
+        self.check_wire(&endpoint)?;
         let transport = self.transport_for(&endpoint)?;
         self.lines |= endpoint.wire() == Wire::JsonLines;
         let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
@@ -442,6 +447,28 @@ impl Socket {
             return Err(not_found(&endpoint));
         }
         gone.into_iter().for_each(EndpointTask::stop);
+        Ok(())
+    }
+
+    /// Refuses a JSON-lines endpoint on a socket type whose messages have
+    /// no line form: REQ / REP add an envelope frame, PUB / SUB / XPUB /
+    /// XSUB exchange subscriptions.
+    fn check_wire(&self, endpoint: &Endpoint) -> Result<()> {
+        let fits = matches!(
+            self.kind,
+            SocketType::Pair
+                | SocketType::Dealer
+                | SocketType::Router
+                | SocketType::Push
+                | SocketType::Pull
+        );
+        if endpoint.wire() == Wire::JsonLines && !fits {
+            return Err(Error::Unsupported(format!(
+                "{endpoint}: JSON lines carry one-frame messages only, for PAIR, DEALER, \
+                 ROUTER, PUSH and PULL sockets, not {}",
+                self.kind
+            )));
+        }
         Ok(())
     }
 

@@ -222,3 +222,33 @@ fn zmtp_connectors_give_up_too() {
         Error::ConnectGaveUp { .. }
     ));
 }
+
+#[test]
+fn socket_types_without_a_line_form_are_refused() {
+    let ctx = Context::new().unwrap();
+    for kind in [
+        SocketType::Req,
+        SocketType::Rep,
+        SocketType::Pub,
+        SocketType::Sub,
+        SocketType::XPub,
+        SocketType::XSub,
+    ] {
+        let mut s = ctx.socket(kind).unwrap();
+        let err = s.bind("tcp+jsonl://127.0.0.1:0").unwrap_err();
+        assert!(matches!(err, Error::Unsupported(_)), "{kind}: {err}");
+        let err = s.connect("tcp+jsonl://127.0.0.1:1").unwrap_err();
+        assert!(
+            err.to_string().contains("one-frame messages"),
+            "{kind}: {err}"
+        );
+    }
+    // PUSH / PULL: one-frame messages both ways.
+    let mut pull = socket(&ctx, SocketType::Pull, |_| {});
+    pull.bind("tcp+jsonl://127.0.0.1:0").unwrap();
+    let mut push = socket(&ctx, SocketType::Push, |_| {});
+    push.connect(&pull.last_endpoint().unwrap().to_string())
+        .unwrap();
+    push.send_blocking(Msg::from("{\"job\":1}")).unwrap();
+    assert_eq!(recv(&mut pull), Msg::from("{\"job\":1}"));
+}
