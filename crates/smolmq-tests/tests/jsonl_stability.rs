@@ -258,3 +258,70 @@ fn closed_connections_leave_nothing_behind() {
         server.peer_count() == 0 && open_fds() <= fds && ctx.core().io_tasks() <= tasks
     });
 }
+
+#[test]
+fn idle_timeout_applies_to_zmtp_too() {
+    let ctx = Context::new().unwrap();
+    let mut server = socket(&ctx, SocketType::Pair, |o| {
+        o.idle_timeout = Some(Duration::from_millis(100))
+    });
+    let events = server.monitor();
+    server.bind("tcp://127.0.0.1:0").unwrap();
+    let ep = server.last_endpoint().unwrap().to_string();
+    let mut client = socket(&ctx, SocketType::Pair, |_| {});
+    client.connect(&ep).unwrap();
+    client.send_blocking(Msg::from("hello")).unwrap();
+    assert_eq!(recv(&mut server), Msg::from("hello"));
+    // Then silence (no heartbeats): the server drops the connection.
+    let e = wait_event(&events, "Disconnected", |e| {
+        matches!(e, SocketEvent::Disconnected { .. })
+    });
+    let SocketEvent::Disconnected { reason, .. } = e else {
+        unreachable!()
+    };
+    assert!(reason.contains("idle"), "{reason}");
+}
+
+#[test]
+fn a_connect_that_hangs_times_out_and_is_retried() {
+    // A listener that never accepts: once its accept queue is full, the
+    // kernel drops new SYNs and a connect hangs (unless it is told to reset
+    // them instead).
+    let abort = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_abort_on_overflow");
+    if abort.is_ok_and(|v| v.trim() != "0") {
+        eprintln!("skipped: tcp_abort_on_overflow refuses instead of dropping");
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    let mut full = false;
+    for _ in 0..4096 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
+            Ok(s) => fillers.push(s),
+            Err(_) => {
+                full = true;
+                break;
+            }
+        }
+    }
+    assert!(full, "the accept queue never filled");
+    let ctx = Context::new().unwrap();
+    let mut dealer = socket(&ctx, SocketType::Dealer, |o| {
+        o.connect_timeout = Some(Duration::from_millis(50));
+        o.reconnect_ivl = Some(Duration::from_millis(10));
+    });
+    let events = dealer.monitor();
+    dealer.connect(&format!("tcp+jsonl://{addr}")).unwrap();
+    let e = wait_event(&events, "ConnectFailed", |e| {
+        matches!(e, SocketEvent::ConnectFailed { .. })
+    });
+    let SocketEvent::ConnectFailed { reason, .. } = e else {
+        unreachable!()
+    };
+    assert!(reason.contains("connect timeout"), "{reason}");
+    wait_event(&events, "ConnectRetried", |e| {
+        matches!(e, SocketEvent::ConnectRetried { .. })
+    });
+    drop(fillers);
+}
