@@ -76,6 +76,7 @@ pub const MAX_ROUTING_ID: usize = 255;
 /// | `reconnect_jitter` | (libzmq adds its own) | 0 | percent, 0 to 100 |
 /// | `reconnect_max_attempts` | (none) | `None` | `None` = keep trying |
 /// | `idle_timeout` | (none) | `None` | `None` = never |
+/// | `extensions` | (transport options: TLS, ...) | empty | |
 ///
 /// Where `None` means "off", `Some(Duration::ZERO)` is refused by
 /// [`validate`](SocketOptions::validate) rather than guessed at.
@@ -199,6 +200,12 @@ pub struct SocketOptions {
     /// does not count. Applies to ZMTP and JSON-lines endpoints alike.
     /// `None` (the default): never.
     pub idle_timeout: Option<Duration>,
+    /// Options of a transport's own (TLS certificates, ...), one value per
+    /// type, read by the transport at bind, connect and per connection:
+    /// see [`Extensions`](crate::Extensions). Empty by default; not checked
+    /// by [`validate`](SocketOptions::validate) (the transport checks its
+    /// own when it uses them).
+    pub extensions: crate::Extensions,
 }
 
 impl Default for SocketOptions {
@@ -231,6 +238,7 @@ impl Default for SocketOptions {
             reconnect_jitter: 0,
             reconnect_max_attempts: None,
             idle_timeout: None,
+            extensions: crate::Extensions::default(),
         }
     }
 }

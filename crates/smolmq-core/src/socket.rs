@@ -381,6 +381,7 @@ impl Socket {
         }
         self.check_wire(&endpoint)?;
         let transport = self.transport_for(&endpoint)?;
+        transport.check_connect(endpoint.stream(), &self.options)?;
         self.lines |= endpoint.wire() == Wire::JsonLines;
         let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
         // Who is there is known after the first handshake.

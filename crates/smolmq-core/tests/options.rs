@@ -79,6 +79,7 @@ fn meaningful_values_validate() {
         reconnect_jitter: 100,
         reconnect_max_attempts: Some(1),
         idle_timeout: Some(ms(1)),
+        extensions: Default::default(),
     };
     assert_eq!(o.validate(), Ok(()));
     let o = SocketOptions {
