@@ -200,6 +200,8 @@ struct EndpointTask {
     /// Bound: the listener, closed by the socket itself on unbind or close
     /// (so the address is free when that returns); `None` for a connector.
     listener: Option<SharedListener>,
+    /// A connector's pipe token (`None` for a bind).
+    pipe: Option<usize>,
     /// The task; dropping it stops the listener / connector.
     task: Task<()>,
 }
@@ -360,6 +362,7 @@ impl Socket {
         self.tasks.push(EndpointTask {
             endpoint,
             listener: Some(listener),
+            pipe: None,
             task,
         });
         self.last_endpoint = Some(local);
@@ -404,6 +407,7 @@ impl Socket {
         self.tasks.push(EndpointTask {
             endpoint,
             listener: None,
+            pipe: Some(id.index()),
             task,
         });
         Ok(())
@@ -890,7 +894,9 @@ impl Socket {
                     self.pipes.close(id);
                     self.reap();
                 }
-                self.tasks.retain(|t| t.bound() || t.endpoint != endpoint);
+                // Only that connector (the same endpoint may be connected
+                // twice); its task has ended.
+                self.tasks.retain(|t| t.pipe != Some(token));
                 self.gave_up = Some((endpoint, attempts, reason));
             }
             Command::Activate(token, event) => {

@@ -217,6 +217,12 @@ fn zmtp_connectors_give_up_too() {
     wait_event(&events, "ConnectGaveUp", |e| {
         matches!(e, SocketEvent::ConnectGaveUp { attempts: 2, .. })
     });
+    // Only the connector that gave up is gone: the same endpoint can be
+    // connected again (and given up on again).
+    pair.connect(&format!("tcp://{addr}")).unwrap();
+    wait_event(&events, "ConnectGaveUp", |e| {
+        matches!(e, SocketEvent::ConnectGaveUp { attempts: 2, .. })
+    });
     assert!(matches!(
         pair.recv_blocking().unwrap_err(),
         Error::ConnectGaveUp { .. }
