@@ -43,8 +43,9 @@ use std::fmt;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// Bytes asked of the stream per read.
@@ -173,6 +174,30 @@ impl LineOut {
     }
 }
 
+/// The waker the engine reads the stream with: it records that the stream
+/// may have become readable, then wakes the engine's task. A pass that was
+/// woken by the pipe alone (a reply to write) then skips the read, which
+/// would only find nothing: one system call less per message each way.
+#[derive(Default)]
+struct StreamWake {
+    /// The stream may have bytes (or an end of file, or an error) for us:
+    /// set by the reactor's wake-up, and after a read that returned bytes.
+    readable: AtomicBool,
+    /// The engine's task.
+    task: atomic_waker::AtomicWaker,
+}
+
+impl std::task::Wake for StreamWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.readable.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
 /// The line engine future: see the [module docs](self).
 pub(crate) struct LineEngine<'p> {
     /// The connection.
@@ -181,6 +206,10 @@ pub(crate) struct LineEngine<'p> {
     pipe: &'p mut Pipe<Msg>,
     /// Woken by the pipe.
     wake: Arc<Wake>,
+    /// Woken by the stream's readiness.
+    stream_wake: Arc<StreamWake>,
+    /// `stream_wake` as a waker, for the stream's reads.
+    stream_waker: Waker,
     /// Set-up.
     config: LineConfig,
     /// Bytes received and not yet split.
@@ -237,10 +266,16 @@ impl<'p> LineEngine<'p> {
         let mut decoder = LineDecoder::new(config.max_line);
         // Bytes are delivered as they came; JSON parsing above checks them.
         decoder.set_utf8_validation(false);
+        let stream_wake = Arc::new(StreamWake {
+            readable: AtomicBool::new(true),
+            task: atomic_waker::AtomicWaker::new(),
+        });
         LineEngine {
             stream,
             pipe,
             wake,
+            stream_waker: Waker::from(stream_wake.clone()),
+            stream_wake,
             idle: config.idle_timeout.map(IdleTimer::new),
             config,
             read_buf: BytesMut::with_capacity(READ_CHUNK),
@@ -258,18 +293,28 @@ impl<'p> LineEngine<'p> {
     }
 
     /// Reads what the stream has into the buffer. `Ok(true)` if bytes
-    /// arrived; end of file sets `eof`.
-    fn read_some(&mut self, cx: &mut Context<'_>) -> Result<bool, EngineExit> {
+    /// arrived; end of file sets `eof`. Does nothing unless the stream may
+    /// be readable (see [`StreamWake`]).
+    fn read_some(&mut self) -> Result<bool, EngineExit> {
         if self.eof {
             return Ok(false);
         }
+        // Cleared before the read: a wake-up during it sets it again.
+        if !self.stream_wake.readable.swap(false, Ordering::AcqRel) {
+            return Ok(false);
+        }
+        let mut cx = Context::from_waker(&self.stream_waker);
         let start = self.read_buf.len();
         if self.read_buf.capacity() - start < READ_CHUNK / 4 {
             self.read_buf.reserve(READ_CHUNK);
         }
         let room = self.read_buf.capacity() - start;
         expose_spare(&mut self.read_buf, &mut self.init, room);
-        let polled = Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf[start..]);
+        let polled = Pin::new(&mut self.stream).poll_read(&mut cx, &mut self.read_buf[start..]);
+        if polled.is_ready() {
+            // There may be more: look again next time.
+            self.stream_wake.readable.store(true, Ordering::Release);
+        }
         let result = match polled {
             Poll::Ready(Ok(0)) => {
                 self.eof = true;
@@ -458,7 +503,7 @@ impl<'p> LineEngine<'p> {
             if self.split() {
                 progress |= self.deliver()?;
             }
-            if self.delivered() && self.closing.is_none() && self.read_some(cx)? {
+            if self.delivered() && self.closing.is_none() && self.read_some()? {
                 progress = true;
                 self.split();
                 self.deliver()?;
@@ -495,7 +540,7 @@ impl<'p> LineEngine<'p> {
         let mut progress = false;
         while !self.eof {
             self.read_buf.clear();
-            if !self.read_some(cx)? {
+            if !self.read_some()? {
                 break;
             }
             progress = true;
@@ -536,6 +581,7 @@ impl Future for LineEngine<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<EngineExit> {
         let this = self.get_mut();
         this.wake.0.register(cx.waker());
+        this.stream_wake.task.register(cx.waker());
         for _ in 0..BUDGET {
             let progress = match this.pass(cx).and_then(|p| this.poll_timers(cx).map(|()| p)) {
                 Ok(progress) => progress,
