@@ -43,8 +43,9 @@ use std::fmt;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// Bytes asked of the stream per read.
@@ -291,6 +292,43 @@ impl PipeEvents for Wake {
     }
 }
 
+/// The waker an engine reads its stream with: it records that the stream
+/// may have become readable, then wakes the engine's task. A pass woken by
+/// the pipe alone (messages to write) then skips the read, which would only
+/// find nothing: one failed system call less per wake-up. (Found and
+/// measured on the line engine first: 4.85 -> 3.0 `recvfrom` per round
+/// trip.)
+#[derive(Debug)]
+pub(crate) struct StreamWake {
+    /// The stream may have bytes (or an end of file, or an error) for us:
+    /// set by the reactor's wake-up, and after every read that did not find
+    /// the stream empty.
+    pub(crate) readable: AtomicBool,
+    /// The engine's task.
+    pub(crate) task: AtomicWaker,
+}
+
+impl StreamWake {
+    /// A gate that starts open: the first pass reads.
+    pub(crate) fn new() -> Arc<StreamWake> {
+        Arc::new(StreamWake {
+            readable: AtomicBool::new(true),
+            task: AtomicWaker::new(),
+        })
+    }
+}
+
+impl std::task::Wake for StreamWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.readable.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
 /// Callbacks an engine reports through; the socket's monitor implements
 /// them. All default to doing nothing.
 pub trait EngineObserver: Send + 'static {
@@ -316,6 +354,10 @@ pub struct Engine<'p, O = NoObserver> {
     pipe: &'p mut Pipe<Msg>,
     /// Woken by the pipe.
     wake: Arc<Wake>,
+    /// Woken by the stream's readiness; gates reads.
+    stream_wake: Arc<StreamWake>,
+    /// `stream_wake` as a waker, for the stream's reads.
+    stream_waker: Waker,
     /// Told about handshake results.
     observer: O,
     /// Set-up.
@@ -417,10 +459,13 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         handshake.poll_transmit(&mut raw_out);
         let ours = config.handshake.socket_type;
         let idle_timeout = config.idle_timeout;
+        let stream_wake = StreamWake::new();
         Ok(Engine {
             stream,
             pipe,
             wake,
+            stream_waker: Waker::from(stream_wake.clone()),
+            stream_wake,
             observer,
             handshake_timer: config.handshake_ivl.map(Timer::after),
             config,
@@ -449,14 +494,31 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
     }
 
     /// Reads what the stream has into the buffer. `Ok(true)` if bytes
-    /// arrived; end of file sets `eof`.
-    fn read_some(&mut self, cx: &mut Context<'_>) -> Result<bool, EngineExit> {
+    /// arrived; end of file sets `eof`. Does nothing unless the stream may
+    /// be readable (see [`StreamWake`]).
+    fn read_some(&mut self) -> Result<bool, EngineExit> {
         if self.eof {
             return Ok(false);
         }
-        if self.large.is_some() {
-            return self.read_large(cx);
+        // Cleared before the read: a wake-up during it sets it again.
+        if !self.stream_wake.readable.swap(false, Ordering::AcqRel) {
+            return Ok(false);
         }
+        let read = if self.large.is_some() {
+            self.read_large()
+        } else {
+            self.read_buffered()
+        };
+        if !matches!(read, Ok(false)) || self.eof {
+            // Bytes came (there may be more), or an end or an error: look
+            // again next time.
+            self.stream_wake.readable.store(true, Ordering::Release);
+        }
+        read
+    }
+
+    /// [`read_some`](Engine::read_some) into the read buffer.
+    fn read_buffered(&mut self) -> Result<bool, EngineExit> {
         let start = self.read_buf.len();
         if self.read_buf.capacity() - start < READ_CHUNK / 4 {
             // Frames sliced out earlier may still share the old buffer; a
@@ -468,7 +530,8 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             room = room.min(LARGE_LOOKAHEAD);
         }
         self.expose_spare(room);
-        let polled = Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf[start..]);
+        let mut cx = Context::from_waker(&self.stream_waker);
+        let polled = Pin::new(&mut self.stream).poll_read(&mut cx, &mut self.read_buf[start..]);
         match polled {
             Poll::Ready(Ok(0)) => {
                 self.read_buf.truncate(start);
@@ -499,13 +562,14 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
     }
 
     /// Reads the rest of a large body, and no further, into its buffer.
-    fn read_large(&mut self, cx: &mut Context<'_>) -> Result<bool, EngineExit> {
+    fn read_large(&mut self) -> Result<bool, EngineExit> {
         let Some(large) = self.large.as_mut() else {
             return Ok(false);
         };
         let want = large.body_len - large.buf.len();
         let spare = &mut large.buf.spare_capacity_mut()[..want];
-        match Pin::new(&mut self.stream).poll_read(cx, spare) {
+        let mut cx = Context::from_waker(&self.stream_waker);
+        match Pin::new(&mut self.stream).poll_read(&mut cx, spare) {
             Poll::Ready(Ok(0)) => {
                 self.eof = true;
                 Ok(false)
@@ -880,7 +944,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             progress |= self.held.is_none();
         }
         if self.handshake.is_some() {
-            if self.read_some(cx)? {
+            if self.read_some()? {
                 progress = true;
             }
             if self.advance_handshake()? {
@@ -888,7 +952,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             }
         } else if self.held.is_none() {
             progress |= self.decode_buffered()?;
-            if self.held.is_none() && self.read_some(cx)? {
+            if self.held.is_none() && self.read_some()? {
                 progress = true;
                 self.decode_buffered()?;
             }
@@ -957,6 +1021,7 @@ impl<O: EngineObserver + Unpin> Future for Engine<'_, O> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<EngineExit> {
         let this = self.get_mut();
         this.wake.0.register(cx.waker());
+        this.stream_wake.task.register(cx.waker());
         for _ in 0..BUDGET {
             let progress = match this.pass(cx) {
                 Ok(progress) => progress,

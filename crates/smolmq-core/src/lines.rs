@@ -29,7 +29,7 @@
 //!   writing any of such a message. An empty message (a ROUTER's
 //!   PROBE_ROUTER) has no line form and is skipped.
 
-use crate::engine::{expose_spare, EngineExit, IdleTimer, InitMark, Wake};
+use crate::engine::{expose_spare, EngineExit, IdleTimer, InitMark, StreamWake, Wake};
 use crate::pipe::{Pipe, WriteError};
 use crate::transport::BoxStream;
 use crate::{FrameRef, Msg};
@@ -43,7 +43,7 @@ use std::fmt;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -174,30 +174,6 @@ impl LineOut {
     }
 }
 
-/// The waker the engine reads the stream with: it records that the stream
-/// may have become readable, then wakes the engine's task. A pass that was
-/// woken by the pipe alone (a reply to write) then skips the read, which
-/// would only find nothing: one system call less per message each way.
-#[derive(Default)]
-struct StreamWake {
-    /// The stream may have bytes (or an end of file, or an error) for us:
-    /// set by the reactor's wake-up, and after a read that returned bytes.
-    readable: AtomicBool,
-    /// The engine's task.
-    task: atomic_waker::AtomicWaker,
-}
-
-impl std::task::Wake for StreamWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.readable.store(true, Ordering::Release);
-        self.task.wake();
-    }
-}
-
 /// The line engine future: see the [module docs](self).
 pub(crate) struct LineEngine<'p> {
     /// The connection.
@@ -266,10 +242,7 @@ impl<'p> LineEngine<'p> {
         let mut decoder = LineDecoder::new(config.max_line);
         // Bytes are delivered as they came; JSON parsing above checks them.
         decoder.set_utf8_validation(false);
-        let stream_wake = Arc::new(StreamWake {
-            readable: AtomicBool::new(true),
-            task: atomic_waker::AtomicWaker::new(),
-        });
+        let stream_wake = StreamWake::new();
         LineEngine {
             stream,
             pipe,
