@@ -172,9 +172,8 @@ impl Outbound {
     }
 
     /// Every whole frame buffered, handed to `sink` as a WebSocket opcode
-    /// ([`OP_BINARY`](crate::frame::OP_BINARY) or
-    /// [`OP_PING`](crate::frame::OP_PING)) and a payload in two parts (a
-    /// head byte, the ZWS flags, if given, then the body): what
+    /// ([`OP_BINARY`] or [`OP_PING`]) and a payload in two parts (a head
+    /// byte, the ZWS flags, if given, then the body): what
     /// [`next_outgoing`](Outbound::next_outgoing) gives, data frames
     /// borrowed from the buffer (no allocation, no reference count).
     pub fn drain(&mut self, mut sink: impl FnMut(u8, Option<u8>, &[u8])) {
