@@ -120,3 +120,37 @@ fn a_text_message_drops_the_connection() {
         }
     }
 }
+
+#[test]
+fn heartbeats_without_mechanism_are_websocket_pings() {
+    let ctx = context();
+    let mut server = socket_with(&ctx, |o| {
+        o.heartbeat_ivl = Some(std::time::Duration::from_millis(50));
+        o.heartbeat_timeout = Some(std::time::Duration::from_millis(400));
+    });
+    let events = server.monitor();
+    server.bind("ws://127.0.0.1:0/zmq").unwrap();
+    let endpoint = server.last_endpoint().unwrap().to_string();
+    let mut ws = raw_client(&endpoint);
+    ws.send(Message::binary(&b"\x00"[..])).unwrap();
+    assert_eq!(next_binary(&mut ws), b"\x00");
+    // Idle for several timeouts, tungstenite answering the pings as it
+    // reads: the pongs keep the connection up.
+    let mut pings = 0;
+    let until = Instant::now() + std::time::Duration::from_millis(1500);
+    while Instant::now() < until {
+        match ws.read().unwrap() {
+            Message::Ping(_) => pings += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(pings >= 3, "{pings} pings");
+    ws.send(Message::binary(&b"\x00still here"[..])).unwrap();
+    assert_eq!(server.recv_blocking().unwrap().first(), b"still here");
+    while let Ok(event) = events.try_recv() {
+        assert!(
+            !matches!(event, SocketEvent::Disconnected { .. }),
+            "{event:?}"
+        );
+    }
+}
