@@ -9,7 +9,8 @@
 //!   ROUTER_ROUTER, ROUTER_ROUTER_POLL (the set zlink compares with
 //!   libzmq) and PUSH_PULL;
 //! - transports ([`Transport`]): inproc, ipc (a socket file in the temp
-//!   directory), tcp (loopback);
+//!   directory), tcp (loopback), and tls (loopback; smolmq only, compared
+//!   with smolmq's own tcp: [`Transport::share_of_tcp_target`]);
 //! - sizes: 64, 256, 1024, 65536 and 131072 bytes;
 //! - throughput: one thread sends N messages, another receives them; the
 //!   figure is N over the time from the first send to the last receive
@@ -115,11 +116,19 @@ pub enum Transport {
     Ipc,
     /// tcp over loopback.
     Tcp,
+    /// TLS over tcp over loopback (smolmq only): TLS 1.3, a certificate
+    /// from a CA made at start-up, verified by the client as in real use.
+    Tls,
 }
 
 impl Transport {
     /// Every transport, in the order the matrix runs them.
-    pub const ALL: [Transport; 3] = [Transport::Inproc, Transport::Ipc, Transport::Tcp];
+    pub const ALL: [Transport; 4] = [
+        Transport::Inproc,
+        Transport::Ipc,
+        Transport::Tcp,
+        Transport::Tls,
+    ];
 
     /// The name in RESULT lines and filters.
     pub fn name(self) -> &'static str {
@@ -127,6 +136,28 @@ impl Transport {
             Transport::Inproc => "inproc",
             Transport::Ipc => "ipc",
             Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+        }
+    }
+
+    /// Why only smolmq measures this transport, if so: the other
+    /// implementations' cells are "n/a" with this reason.
+    pub fn smolmq_only(self) -> Option<&'static str> {
+        match self {
+            Transport::Tls => {
+                Some("no tls:// transport (libzmq's stable API and the zeromq crate have none)")
+            }
+            Transport::Inproc | Transport::Ipc | Transport::Tcp => None,
+        }
+    }
+
+    /// The target for smolmq's 64 B throughput over this transport, as a
+    /// share of its own tcp throughput in the same pattern (issue 9), for
+    /// the transports layered on tcp.
+    pub fn share_of_tcp_target(self) -> Option<f64> {
+        match self {
+            Transport::Tls => Some(0.85),
+            Transport::Inproc | Transport::Ipc | Transport::Tcp => None,
         }
     }
 }
@@ -411,6 +442,7 @@ pub fn endpoint(transport: Transport, imp: Impl) -> String {
             endpoint
         }
         Transport::Tcp => "tcp://127.0.0.1:0".to_owned(),
+        Transport::Tls => "tls://127.0.0.1:0".to_owned(),
     }
 }
 
@@ -603,7 +635,7 @@ pub const USAGE: &str = "\
 matrix bench options (after `--`, e.g. `cargo xtask bench matrix -- --pattern PUSH_PULL`):
   --pattern P[,P..]    PAIR PUBSUB DEALER_DEALER DEALER_ROUTER ROUTER_ROUTER
                        ROUTER_ROUTER_POLL PUSH_PULL (default: all)
-  --transport T[,T..]  inproc ipc tcp (default: all)
+  --transport T[,T..]  inproc ipc tcp tls (default: all; tls: smolmq only)
   --size S[,S..]       bytes (default: 64,65536 quick; 64,256,1024,65536,131072 full)
   --impl I[,I..]       smolmq libzmq zeromq (default: all)
   --metric M           throughput or latency (default: both)
@@ -679,7 +711,7 @@ impl Selection {
             // the poller and a two-connection ping-pong.
             (
                 vec![Pattern::Pair, Pattern::PubSub, Pattern::RouterRouterPoll],
-                vec![Transport::Inproc, Transport::Tcp],
+                vec![Transport::Inproc, Transport::Tcp, Transport::Tls],
                 vec![64],
             )
         } else {

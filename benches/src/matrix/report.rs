@@ -324,6 +324,17 @@ pub(super) fn print_table(all: &[Measured], sel: &Selection) {
          64 KiB and 128 KiB throughput >= 1.2x. n/a: the implementation has no such socket \
          type or transport."
     );
+    let shares = tcp_shares(all, &mut missed);
+    if !shares.is_empty() {
+        let _ = writeln!(
+            out,
+            "smolmq throughput over transports layered on tcp, as a share of its own tcp \
+             (same pattern and size; target at 64 B: tls >= 0.85x):"
+        );
+        for line in shares {
+            let _ = writeln!(out, "{line}");
+        }
+    }
     if sel.mode == Mode::Smoke {
         let _ = writeln!(
             out,
@@ -358,6 +369,49 @@ pub(super) fn print_table(all: &[Measured], sel: &Selection) {
         }
     }
     print!("{out}");
+}
+
+/// smolmq's throughput over each transport layered on tcp (tls, ...) as a
+/// share of its own tcp throughput in the same pattern and size, one line
+/// per cell, checked against [`Transport::share_of_tcp_target`] at 64 B.
+fn tcp_shares(all: &[Measured], missed: &mut Vec<String>) -> Vec<String> {
+    let median = |m: &Measured| m.throughput.as_ref().map(|s| s.median);
+    let mut lines = Vec::new();
+    for m in all.iter().filter(|m| m.imp == Impl::Smolmq) {
+        let Some(bound) = m.transport.share_of_tcp_target() else {
+            continue;
+        };
+        let tcp = all.iter().find(|t| {
+            t.imp == Impl::Smolmq
+                && t.transport == Transport::Tcp
+                && t.pattern == m.pattern
+                && t.size == m.size
+        });
+        let (Some(over), Some(tcp)) = (median(m), tcp.and_then(median)) else {
+            continue;
+        };
+        let share = over / tcp;
+        let mut check = "";
+        if m.size == 64 {
+            let met = share >= bound;
+            if !met {
+                missed.push(format!(
+                    "{} {} {}B throughput {share:.2}x of smolmq tcp (target >= {bound}x)",
+                    m.pattern.name(),
+                    m.transport.name(),
+                    m.size
+                ));
+            }
+            check = if met { " ✓" } else { " ✗" };
+        }
+        lines.push(format!(
+            "  {:<18} {:<6} {:>6}  {share:.2}x{check}",
+            m.pattern.name(),
+            m.transport.name(),
+            m.size
+        ));
+    }
+    lines
 }
 
 /// Where the files go: `$CARGO_TARGET_DIR/bench`, else the workspace's

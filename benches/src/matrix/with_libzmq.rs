@@ -81,8 +81,8 @@ impl Backend for Libzmq {
         Impl::Libzmq
     }
 
-    fn unsupported(&self, _: Pattern, _: Transport) -> Option<&'static str> {
-        None
+    fn unsupported(&self, _: Pattern, transport: Transport) -> Option<&'static str> {
+        transport.smolmq_only()
     }
 
     fn ends(&self, wiring: &Wiring, transport: Transport) -> Result<Ends, String> {

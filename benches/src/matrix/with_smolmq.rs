@@ -2,25 +2,37 @@
 
 use super::{Backend, End, Ends, Impl, Kind, Pattern, SockSpec, Transport, Wire, Wiring, STALL};
 use smolmq::poller::{poll, Events, PollItem};
+use smolmq::tls::{set_tls, TlsOptions};
 use smolmq::{Bytes, Context, Msg, Socket, SocketOptions, SocketType};
+use smolmq_tests::certs::Pki;
 use std::time::{Duration, Instant};
 
 /// smolmq with one I/O thread and every transport.
 pub(super) struct Smolmq {
     /// The context.
     ctx: Context,
+    /// TLS options of bound sockets: a certificate for 127.0.0.1 from a CA
+    /// made at start-up.
+    tls_server: TlsOptions,
+    /// TLS options of connecting sockets: that CA trusted, the certificate
+    /// verified (as in real use).
+    tls_client: TlsOptions,
 }
 
 impl Smolmq {
     pub(super) fn new() -> Result<Smolmq, String> {
+        let pki = Pki::new("matrix CA");
+        let id = pki.issue(&["127.0.0.1"]);
         Ok(Smolmq {
             ctx: Context::new().map_err(|e| format!("smolmq context: {e}"))?,
+            tls_server: TlsOptions::server(id.cert_pem, id.key_pem),
+            tls_client: TlsOptions::client(pki.ca_pem()),
         })
     }
 
     /// A socket made to `spec`: HWM unlimited, no linger, every blocking
-    /// call bounded by STALL.
-    fn socket(&self, spec: &SockSpec) -> Result<Sock, String> {
+    /// call bounded by STALL; the TLS options of its side for tls.
+    fn socket(&self, spec: &SockSpec, transport: Transport, bound: bool) -> Result<Sock, String> {
         let kind = match spec.kind {
             Kind::Pair => SocketType::Pair,
             Kind::Pub => SocketType::Pub,
@@ -41,6 +53,14 @@ impl Smolmq {
             ..SocketOptions::default()
         })
         .map_err(|e| e.to_string())?;
+        if transport == Transport::Tls {
+            let tls = if bound {
+                &self.tls_server
+            } else {
+                &self.tls_client
+            };
+            set_tls(&mut s, tls.clone()).map_err(|e| e.to_string())?;
+        }
         if spec.kind == Kind::Sub {
             smolmq::pubsub::subscribe(&mut s, b"").map_err(|e| e.to_string())?;
         }
@@ -54,7 +74,7 @@ impl Smolmq {
 
     /// The two sockets of `wire`, connected: (bound, connected).
     fn connect(&self, wire: &Wire, transport: Transport) -> Result<(Sock, Sock), String> {
-        let mut bound = self.socket(&wire.bound)?;
+        let mut bound = self.socket(&wire.bound, transport, true)?;
         bound
             .s
             .bind(&super::endpoint(transport, Impl::Smolmq))
@@ -64,7 +84,7 @@ impl Smolmq {
             .last_endpoint()
             .ok_or("no last endpoint")?
             .to_string();
-        let mut connected = self.socket(&wire.connected)?;
+        let mut connected = self.socket(&wire.connected, transport, false)?;
         connected
             .s
             .connect(&endpoint)

@@ -112,7 +112,7 @@ impl Backend for Zeromq {
             (Pattern::Pair, _) => Some("the zeromq crate has no PAIR socket"),
             (Pattern::RouterRouterPoll, _) => Some("the zeromq crate has no poller"),
             (_, Transport::Inproc) => Some("the zeromq crate has no inproc transport"),
-            _ => None,
+            (_, transport) => transport.smolmq_only(),
         }
     }
 

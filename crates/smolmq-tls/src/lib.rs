@@ -86,6 +86,7 @@
 
 mod config;
 mod options;
+mod stream;
 
 pub use config::{client_config, server_config};
 pub use options::{TlsOptions, TlsVersion};
@@ -103,6 +104,7 @@ use smolmq_tcp::TcpTransport;
 use std::io;
 use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
+use stream::ReadBuffered;
 
 /// Sets `tls` on `socket`, for the `tls://` endpoints it binds or connects
 /// afterwards (endpoints already bound or connected keep what they had).
@@ -231,7 +233,7 @@ impl Transport for TlsTransport {
     ) -> BoxFuture<'static, io::Result<Connection>> {
         let tls = tls_options(options);
         let peer = conn.peer;
-        let stream = conn.stream;
+        let stream = ReadBuffered::new(conn.stream);
         match side {
             Side::Accepted => {
                 let config = match self.configs.server(tls) {

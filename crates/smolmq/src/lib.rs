@@ -40,16 +40,20 @@
 //!
 //! # Crates and features
 //!
-//! This crate gathers smolmq's crates behind feature flags, all on by
-//! default; a program that needs less depends on fewer:
+//! This crate gathers smolmq's crates behind feature flags, all but `tls`
+//! on by default; a program that needs less depends on fewer:
 //!
 //! | feature | crate | gives |
 //! |---|---|---|
 //! | `tcp` | [`smolmq_tcp`] | `tcp://` endpoints |
 //! | `ipc` | [`smolmq_ipc`] | `ipc://` endpoints (Unix domain sockets) |
+//! | `tls` (off by default) | `smolmq_tls` | `tls://` endpoints: ZMTP over TLS 1.2 / 1.3 (rustls, ring); options per socket with `smolmq::tls::set_tls` |
 //! | `pubsub` | [`smolmq_pubsub`] | PUB, SUB, XPUB, XSUB |
 //! | `pipeline` | [`smolmq_pipeline`] | PUSH, PULL |
 //! | `reqrep` | [`smolmq_reqrep`] | DEALER, ROUTER, REQ, REP |
+//!
+//! `tls` is off by default because it is the one heavy build: rustls and
+//! ring (C and assembly, built by the C compiler) and their dependencies.
 //!
 //! PAIR and `inproc://` are part of the core and always there. A socket
 //! type whose feature is off is refused by [`Context::socket`] with an
@@ -93,6 +97,8 @@ pub use smolmq_pubsub as pubsub;
 pub use smolmq_reqrep as reqrep;
 #[cfg(feature = "tcp")]
 pub use smolmq_tcp as tcp;
+#[cfg(feature = "tls")]
+pub use smolmq_tls as tls;
 
 /// A smolmq context: the I/O threads, the transports compiled in, and a
 /// factory for every socket type compiled in.
@@ -121,6 +127,8 @@ impl Context {
         inner.add_transport(std::sync::Arc::new(smolmq_tcp::TcpTransport));
         #[cfg(feature = "ipc")]
         inner.add_transport(std::sync::Arc::new(smolmq_ipc::IpcTransport));
+        #[cfg(feature = "tls")]
+        inner.add_transport(std::sync::Arc::new(smolmq_tls::TlsTransport::new()));
         Ok(Context { inner })
     }
 
