@@ -585,3 +585,37 @@ fn the_socket_without_the_transport_says_so() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_silent_peer_times_out_and_garbage_is_refused_while_others_are_served() {
+    use std::io::Write;
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    let mut server = tls_socket(&ctx, serving(&localhost(&pki)));
+    let mut o = server.options().clone();
+    o.handshake_ivl = Some(Duration::from_millis(300));
+    server.set_options(o).unwrap();
+    let events = server.monitor();
+    server.bind("tls://127.0.0.1:0").unwrap();
+    let port = server.last_endpoint().unwrap().tcp_addr().unwrap().port();
+
+    // Connects and never says a word.
+    let _silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // Sends bytes that are not TLS, then waits.
+    let mut garbage = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    garbage.write_all(&[0x42; 300]).unwrap();
+
+    // Meanwhile a good client is served.
+    good_client_gets_through(&ctx, &pki, &mut server, port);
+
+    let mut reasons = vec![handshake_failure(&events), handshake_failure(&events)];
+    reasons.sort();
+    assert!(
+        reasons.iter().any(|r| r.contains("(handshake_ivl)")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("does not speak TLS")),
+        "{reasons:?}"
+    );
+}
