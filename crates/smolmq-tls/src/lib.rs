@@ -76,7 +76,7 @@
 //! own protocol keeps a `TlsTransport` and calls its
 //! [`establish`](Transport::establish) (which takes any endpoint with a
 //! tcp address, e.g. `wss://`) before its own handshake, and
-//! [`TlsTransport::server_config`] / [`TlsTransport::client_config`] at
+//! [`TlsTransport::server_config`] / [`TlsTransport::check_client`] at
 //! bind / connect to report mistakes early. [`server_config`] and
 //! [`client_config`] make rustls configurations from [`TlsOptions`]
 //! directly.
@@ -167,6 +167,21 @@ impl TlsTransport {
     pub fn client_config(&self, options: &SocketOptions) -> io::Result<Arc<ClientConfig>> {
         self.configs.client(tls_options(options))
     }
+
+    /// Checks that a client with `options` can connect to `endpoint` (any
+    /// endpoint with a tcp address: `tls://`, `wss://`): its configuration
+    /// can be made and there is a name to check the server's certificate
+    /// against. What [`Transport::check_connect`] does for `tls://`, for a
+    /// transport that runs TLS under its own protocol.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput`, naming the field at fault.
+    pub fn check_client(&self, endpoint: &Endpoint, options: &SocketOptions) -> io::Result<()> {
+        self.client_config(options)?;
+        server_name(endpoint, tls_options(options))?;
+        Ok(())
+    }
 }
 
 impl Transport for TlsTransport {
@@ -199,10 +214,8 @@ impl Transport for TlsTransport {
     fn check_connect(&self, endpoint: &Endpoint, options: &SocketOptions) -> io::Result<()> {
         let what = || format!("cannot connect to {endpoint}");
         tls_addr(endpoint, "connect to")?;
-        self.client_config(options)
-            .map_err(|err| context(err, what()))?;
-        server_name(endpoint, tls_options(options)).map_err(|err| context(err, what()))?;
-        Ok(())
+        self.check_client(endpoint, options)
+            .map_err(|err| context(err, what()))
     }
 
     fn connect<'a>(

@@ -632,4 +632,3 @@ fn a_silent_peer_times_out_and_garbage_is_refused_while_others_are_served() {
         "{reasons:?}"
     );
 }
-
