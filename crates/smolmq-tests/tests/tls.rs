@@ -1,6 +1,7 @@
 //! Every socket pattern over tls://, through the facade (feature `tls`):
 //! PAIR, PUB / SUB, XPUB / XSUB, DEALER / ROUTER, PUSH / PULL, REQ / REP,
-//! with a CA and certificates made by the test. The refusals (wrong CA,
+//! with a CA and certificates made by the test, and JSON lines over TLS
+//! (`tls+jsonl://`) with a plain rustls client. The refusals (wrong CA,
 //! expired, wrong host, no client certificate, plain tcp) are tested in
 //! smolmq-tls's own tests.
 
@@ -208,4 +209,71 @@ fn req_rep() {
             Msg::from(format!("answer {i}"))
         );
     }
+}
+
+/// A plain rustls client over a std `TcpStream` (no smolmq in it), as an
+/// MCP client over TLS would be: writes `lines`, reads as many back.
+fn ndjson_over_tls(ca_pem: String, port: u16, lines: &[&str]) -> Vec<String> {
+    use smolmq::tls::rustls;
+    use std::io::{BufRead, BufReader, Write};
+    let config = smolmq::tls::client_config(&TlsOptions::client(ca_pem)).unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(smolmq_tests::TIMEOUT)).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    for line in lines {
+        tls.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    tls.flush().unwrap();
+    let mut reader = BufReader::new(tls);
+    lines
+        .iter()
+        .map(|_| {
+            let mut got = String::new();
+            reader.read_line(&mut got).unwrap();
+            got.trim_end().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn json_lines_over_tls() {
+    let t = Tls::new();
+    // A ROUTER serving JSON lines over TLS (server certificate only: an
+    // MCP client rarely has one).
+    let server_id = t.pki.issue(&["localhost", "127.0.0.1"]);
+    let mut router = t.socket(
+        SocketType::Router,
+        &TlsOptions::server(server_id.cert_pem, server_id.key_pem),
+    );
+    router.bind("tls+jsonl://127.0.0.1:0").unwrap();
+    let bound = router.last_endpoint().unwrap().to_string();
+    assert!(bound.starts_with("tls+jsonl://127.0.0.1:"), "{bound}");
+    let port = router.last_endpoint().unwrap().tcp_addr().unwrap().port();
+
+    // It echoes each [id, line] back.
+    let lines = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+    ];
+    let ca = t.pki.ca_pem();
+    let client = std::thread::spawn(move || ndjson_over_tls(ca, port, &lines));
+    for line in lines {
+        let m = router.recv_blocking().unwrap();
+        assert_eq!(frames(&m)[1], line.as_bytes());
+        router.send_blocking(m).unwrap();
+    }
+    assert_eq!(client.join().unwrap(), lines);
+
+    // A smolmq DEALER talks JSON lines over TLS too.
+    let mut dealer = t.socket(SocketType::Dealer, &TlsOptions::client(t.pki.ca_pem()));
+    dealer
+        .connect(&format!("tls+jsonl://localhost:{port}"))
+        .unwrap();
+    dealer.send_blocking(Msg::from(r#"{"id":3}"#)).unwrap();
+    let m = router.recv_blocking().unwrap();
+    assert_eq!(frames(&m)[1], br#"{"id":3}"#);
+    router.send_blocking(m).unwrap();
+    assert_eq!(dealer.recv_blocking().unwrap(), Msg::from(r#"{"id":3}"#));
 }
