@@ -583,6 +583,7 @@ fn a_tls_client_refuses_a_plain_tcp_listener() {
     client.try_send(Msg::from("bad")).unwrap();
     let reason = handshake_failure(&events);
     assert!(reason.contains("TLS handshake"), "{reason}");
+    assert!(reason.contains("does not speak TLS"), "{reason}");
     assert!(
         recv_within(&mut plain, Duration::from_millis(200)).is_none(),
         "delivered in the clear"
