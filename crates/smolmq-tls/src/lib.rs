@@ -76,7 +76,7 @@
 //! own protocol keeps a `TlsTransport` and calls its
 //! [`establish`](Transport::establish) (which takes any endpoint with a
 //! tcp address, e.g. `wss://`) before its own handshake, and
-//! [`TlsTransport::server_config`] / [`TlsTransport::client_config`] at
+//! [`TlsTransport::server_config`] / [`TlsTransport::check_client`] at
 //! bind / connect to report mistakes early. [`server_config`] and
 //! [`client_config`] make rustls configurations from [`TlsOptions`]
 //! directly.
@@ -86,6 +86,7 @@
 
 mod config;
 mod options;
+mod stream;
 
 pub use config::{client_config, server_config};
 pub use options::{TlsOptions, TlsVersion};
@@ -103,6 +104,7 @@ use smolmq_tcp::TcpTransport;
 use std::io;
 use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
+use stream::ReadBuffered;
 
 /// Sets `tls` on `socket`, for the `tls://` endpoints it binds or connects
 /// afterwards (endpoints already bound or connected keep what they had).
@@ -165,6 +167,21 @@ impl TlsTransport {
     pub fn client_config(&self, options: &SocketOptions) -> io::Result<Arc<ClientConfig>> {
         self.configs.client(tls_options(options))
     }
+
+    /// Checks that a client with `options` can connect to `endpoint` (any
+    /// endpoint with a tcp address: `tls://`, `wss://`): its configuration
+    /// can be made and there is a name to check the server's certificate
+    /// against. What [`Transport::check_connect`] does for `tls://`, for a
+    /// transport that runs TLS under its own protocol.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput`, naming the field at fault.
+    pub fn check_client(&self, endpoint: &Endpoint, options: &SocketOptions) -> io::Result<()> {
+        self.client_config(options)?;
+        server_name(endpoint, tls_options(options))?;
+        Ok(())
+    }
 }
 
 impl Transport for TlsTransport {
@@ -197,10 +214,8 @@ impl Transport for TlsTransport {
     fn check_connect(&self, endpoint: &Endpoint, options: &SocketOptions) -> io::Result<()> {
         let what = || format!("cannot connect to {endpoint}");
         tls_addr(endpoint, "connect to")?;
-        self.client_config(options)
-            .map_err(|err| context(err, what()))?;
-        server_name(endpoint, tls_options(options)).map_err(|err| context(err, what()))?;
-        Ok(())
+        self.check_client(endpoint, options)
+            .map_err(|err| context(err, what()))
     }
 
     fn connect<'a>(
@@ -231,7 +246,7 @@ impl Transport for TlsTransport {
     ) -> BoxFuture<'static, io::Result<Connection>> {
         let tls = tls_options(options);
         let peer = conn.peer;
-        let stream = conn.stream;
+        let stream = ReadBuffered::new(conn.stream);
         match side {
             Side::Accepted => {
                 let config = match self.configs.server(tls) {

@@ -491,12 +491,25 @@ fn a_client_without_a_certificate_is_refused_when_one_is_required() {
         ..serving(&id)
     };
     let (mut server, events, port) = bound(&ctx, required);
-    let client = tls_socket(&ctx, TlsOptions::client(pki.ca_pem()));
-    let mut client = client;
+    let mut client = tls_socket(&ctx, TlsOptions::client(pki.ca_pem()));
+    let client_events = client.monitor();
     client.connect(&format!("tls://localhost:{port}")).unwrap();
     client.try_send(Msg::from("bad")).unwrap();
     let reason = handshake_failure(&events);
     assert!(reason.contains("no certificates"), "{reason}");
+    // With TLS 1.3 the client's handshake is over before the server
+    // checks it: the client hears the server's alert on its first read,
+    // as its connection ending.
+    let deadline = Instant::now() + TIMEOUT;
+    let heard = loop {
+        match client_events.recv_deadline(deadline) {
+            Ok(SocketEvent::Disconnected { reason, .. })
+            | Ok(SocketEvent::HandshakeFailed { reason, .. }) => break reason,
+            Ok(_) => {}
+            Err(e) => panic!("the client heard nothing: {e:?}"),
+        }
+    };
+    assert!(heard.contains("CertificateRequired"), "{heard}");
     assert!(recv_within(&mut server, Duration::from_millis(200)).is_none());
     drop(client);
 
@@ -570,6 +583,7 @@ fn a_tls_client_refuses_a_plain_tcp_listener() {
     client.try_send(Msg::from("bad")).unwrap();
     let reason = handshake_failure(&events);
     assert!(reason.contains("TLS handshake"), "{reason}");
+    assert!(reason.contains("does not speak TLS"), "{reason}");
     assert!(
         recv_within(&mut plain, Duration::from_millis(200)).is_none(),
         "delivered in the clear"
@@ -584,4 +598,38 @@ fn the_socket_without_the_transport_says_so() {
         Err(Error::Unsupported(m)) => assert!(m.contains("no tls transport"), "{m}"),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_silent_peer_times_out_and_garbage_is_refused_while_others_are_served() {
+    use std::io::Write;
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    let mut server = tls_socket(&ctx, serving(&localhost(&pki)));
+    let mut o = server.options().clone();
+    o.handshake_ivl = Some(Duration::from_millis(300));
+    server.set_options(o).unwrap();
+    let events = server.monitor();
+    server.bind("tls://127.0.0.1:0").unwrap();
+    let port = server.last_endpoint().unwrap().tcp_addr().unwrap().port();
+
+    // Connects and never says a word.
+    let _silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // Sends bytes that are not TLS, then waits.
+    let mut garbage = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    garbage.write_all(&[0x42; 300]).unwrap();
+
+    // Meanwhile a good client is served.
+    good_client_gets_through(&ctx, &pki, &mut server, port);
+
+    let mut reasons = vec![handshake_failure(&events), handshake_failure(&events)];
+    reasons.sort();
+    assert!(
+        reasons.iter().any(|r| r.contains("(handshake_ivl)")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("does not speak TLS")),
+        "{reasons:?}"
+    );
 }

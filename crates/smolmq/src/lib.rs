@@ -40,18 +40,23 @@
 //!
 //! # Crates and features
 //!
-//! This crate gathers smolmq's crates behind feature flags, all but `ws`
-//! on by default; a program that needs less depends on fewer:
+//! This crate gathers smolmq's crates behind feature flags, all but `tls`
+//! and `ws` on by default; a program that needs less depends on fewer:
 //!
 //! | feature | crate | gives |
 //! |---|---|---|
 //! | `tcp` | [`smolmq_tcp`] | `tcp://` endpoints |
 //! | `ipc` | [`smolmq_ipc`] | `ipc://` endpoints (Unix domain sockets) |
+//! | `tls` (off by default) | `smolmq_tls` | `tls://` endpoints: ZMTP over TLS 1.2 / 1.3 (rustls, ring); options per socket with `smolmq::tls::set_tls` |
 //! | `ws` (not default) | `smolmq_ws` | `ws://` endpoints: ZeroMQ over WebSocket (RFC 45, ZWS 2.0) |
 //! | `wss` (not default) | `smolmq_ws` with smolmq-tls | `wss://` endpoints: the same over TLS (options: `smolmq::ws::tls::set_tls`) |
 //! | `pubsub` | [`smolmq_pubsub`] | PUB, SUB, XPUB, XSUB |
 //! | `pipeline` | [`smolmq_pipeline`] | PUSH, PULL |
 //! | `reqrep` | [`smolmq_reqrep`] | DEALER, ROUTER, REQ, REP |
+//!
+//! `tls` is off by default because of its build: rustls and ring (C and
+//! assembly, built by the C compiler) and their dependencies, 19 crates
+//! that quadruple the facade's build time.
 //!
 //! PAIR and `inproc://` are part of the core and always there. A socket
 //! type whose feature is off is refused by [`Context::socket`] with an
@@ -95,6 +100,8 @@ pub use smolmq_pubsub as pubsub;
 pub use smolmq_reqrep as reqrep;
 #[cfg(feature = "tcp")]
 pub use smolmq_tcp as tcp;
+#[cfg(feature = "tls")]
+pub use smolmq_tls as tls;
 #[cfg(feature = "ws")]
 pub use smolmq_ws as ws;
 
@@ -125,6 +132,8 @@ impl Context {
         inner.add_transport(std::sync::Arc::new(smolmq_tcp::TcpTransport));
         #[cfg(feature = "ipc")]
         inner.add_transport(std::sync::Arc::new(smolmq_ipc::IpcTransport));
+        #[cfg(feature = "tls")]
+        inner.add_transport(std::sync::Arc::new(smolmq_tls::TlsTransport::new()));
         #[cfg(feature = "ws")]
         inner.add_transport(std::sync::Arc::new(smolmq_ws::WsTransport));
         #[cfg(feature = "wss")]
