@@ -7,7 +7,7 @@ use async_executor::LocalExecutor;
 use bytes::Bytes;
 use serde_json::value::RawValue;
 use smolmq::{Context, Error, Msg, Socket, SocketOptions, SocketType};
-use smolmq_mcp::{Call, Client, Dispatcher, Server};
+use smolmq::mcp::{Call, Client, Dispatcher, Server};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;

@@ -50,6 +50,7 @@
 //! | `pubsub` | [`smolmq_pubsub`] | PUB, SUB, XPUB, XSUB |
 //! | `pipeline` | [`smolmq_pipeline`] | PUSH, PULL |
 //! | `reqrep` | [`smolmq_reqrep`] | DEALER, ROUTER, REQ, REP |
+//! | `mcp` (not default) | `smolmq_mcp` | JSON-RPC 2.0 / MCP server loop and client, as `smolmq::mcp` |
 //!
 //! PAIR and `inproc://` are part of the core and always there. A socket
 //! type whose feature is off is refused by [`Context::socket`] with an
@@ -85,6 +86,8 @@ pub use smolmq_zmtp::SocketType;
 
 #[cfg(feature = "ipc")]
 pub use smolmq_ipc as ipc;
+#[cfg(feature = "mcp")]
+pub use smolmq_mcp as mcp;
 #[cfg(feature = "pipeline")]
 pub use smolmq_pipeline as pipeline;
 #[cfg(feature = "pubsub")]
