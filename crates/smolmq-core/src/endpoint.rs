@@ -196,7 +196,7 @@ impl Endpoint {
     /// The transport's name: the scheme before `://` without a `+wire`
     /// suffix (`"tcp"`, `"ipc"`, `"inproc"`, `"tls"`, `"ws"`, `"wss"`; also
     /// `"tcp"` for `tcp+jsonl://`). A context's transports are looked up by
-    /// it ([`Transport::scheme`](crate::Transport::scheme)).
+    /// it ([`Transport::scheme`](crate::transport::Transport::scheme)).
     pub fn transport(&self) -> &'static str {
         match self {
             Endpoint::Tcp(_) => "tcp",

@@ -30,9 +30,10 @@
 //!
 //! # The pieces
 //!
-//! * [`Msg`]: a multipart message, 72 bytes by value; one frame of at most
-//!   [`INLINE_MAX`] bytes is stored inline (no allocation, no reference
-//!   count), larger frames are [`bytes::Bytes`].
+//! * [`Msg`]: a multipart message, 80 bytes by value; one frame of at most
+//!   [`INLINE_MAX`] bytes, or two of [`INLINE2_MAX`] together, is stored
+//!   inline (no allocation, no reference count), larger frames are
+//!   [`bytes::Bytes`].
 //! * [`pipe`]: lock-free message pipes with high-water marks between a
 //!   socket and each peer, waking their owners only on transitions.
 //! * [`engine`]: the ZMTP engine joining a byte stream, the codec and a
@@ -62,6 +63,7 @@ mod endpoint;
 #[cfg(not(loom))]
 pub mod engine;
 mod error;
+mod extensions;
 #[cfg(not(loom))]
 pub mod io_thread;
 pub mod monitor;
@@ -85,8 +87,11 @@ pub use endpoint::{
     Wire, WsAddr, INPROC_NAME_MAX, IPC_PATH_MAX, SUPPORTED_SCHEMES, WS_PATH_MAX,
 };
 pub use error::{Error, Result};
+pub use extensions::Extensions;
 pub use monitor::SocketEvent;
-pub use msg::{EmptyMsgError, FrameRef, IntoFrames, Iter, Msg, SharedFrames, INLINE_MAX};
+pub use msg::{
+    EmptyMsgError, FrameRef, IntoFrames, Iter, Msg, SharedFrames, INLINE2_MAX, INLINE_MAX,
+};
 pub use options::{
     OptionError, SocketOptions, TcpKeepalive, MAX_DURATION, MAX_HEARTBEAT_TTL, MAX_ROUTING_ID,
 };

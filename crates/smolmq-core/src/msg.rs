@@ -8,13 +8,23 @@
 //!   `Msg` itself. No allocation and no reference count: moving the message
 //!   to another thread moves its bytes with it, so the two threads never
 //!   share a counter's cache line. Most small messages take this form.
+//! * **two frames inline**: two frames of at most [`INLINE2_MAX`] bytes
+//!   together, also inside the `Msg`: a ROUTER's routing id in front of a
+//!   small body (up to 13 + 64 bytes), or a REQ's empty delimiter and its
+//!   body.
 //! * **one [`Bytes`]**: one larger frame, reference counted, never copied.
 //! * **a `Vec<Bytes>`**: two frames or more (one more allocation).
 //!
-//! `size_of::<Msg>()` is 72 bytes on 64-bit targets: [`INLINE_MAX`] (70)
+//! Growing a message past what fits inline moves its inline frames into
+//! `Bytes` (a copy each); taking a frame off a two-frame inline message
+//! leaves the other inline.
+//!
+//! `size_of::<Msg>()` is 80 bytes on 64-bit targets: [`INLINE_MAX`] (78)
 //! takes a 64-byte payload with room to spare, plus a length byte and the
-//! variant tag. Messages travel by value through the pipes, so copying 72
-//! bytes is the whole cost of handing a small one over.
+//! variant tag, and [`INLINE2_MAX`] (77) a 64-byte body behind a routing id
+//! of up to 13 bytes (at 72 bytes, a 6-byte id did not fit). Messages travel
+//! by value through the pipes, so copying 80 bytes is the whole cost of
+//! handing a small one over.
 //!
 //! Which form a message has is not observable through the API, save for
 //! pointers: equality, hashing and `Debug` look only at the frames' bytes.
@@ -45,15 +55,20 @@ const DEBUG_TEXT_MAX: usize = 32;
 const DEBUG_HEX_MAX: usize = 16;
 
 /// Longest frame a single-frame [`Msg`] stores inline, in place, with no
-/// allocation and no reference count (70 bytes: the inline form then makes
-/// `size_of::<Msg>()` 72 on 64-bit targets).
-pub const INLINE_MAX: usize = 70;
+/// allocation and no reference count (78 bytes: the inline form then makes
+/// `size_of::<Msg>()` 80 on 64-bit targets).
+pub const INLINE_MAX: usize = 78;
+
+/// Most bytes two frames may hold together and still be stored inline in
+/// a [`Msg`] (77: one byte of the inline space marks where the first frame
+/// ends). A 64-byte body behind a ROUTER id of up to 13 bytes fits.
+pub const INLINE2_MAX: usize = INLINE_MAX - 1;
 
 /// A multipart message: one or more frames.
 ///
 /// A single frame of at most [`INLINE_MAX`] bytes is stored inside the
 /// message (no allocation, no reference count); larger frames are
-/// [`Bytes`], so cloning never copies them. `size_of::<Msg>()` is 72 bytes
+/// [`Bytes`], so cloning never copies them. `size_of::<Msg>()` is 80 bytes
 /// on 64-bit targets. A message always holds at least one frame; a
 /// zero-length frame is a valid message.
 ///
@@ -91,6 +106,16 @@ enum Repr {
         len: u8,
         /// The frame's bytes, then unused bytes.
         data: [u8; INLINE_MAX],
+    },
+    /// Exactly two frames, `data[..first]` and `data[first..len]`, with
+    /// `first <= len <= INLINE2_MAX`.
+    Inline2 {
+        /// Length of the first frame.
+        first: u8,
+        /// Length of both frames together.
+        len: u8,
+        /// The frames' bytes, then unused bytes.
+        data: [u8; INLINE2_MAX],
     },
     /// Exactly one frame, reference counted (usually longer than
     /// `INLINE_MAX`, but any length is valid).
@@ -134,6 +159,25 @@ impl Msg {
         }
     }
 
+    /// A two-frame inline message, if `a` and `b` fit together.
+    #[inline]
+    fn inline2(a: &[u8], b: &[u8]) -> Option<Msg> {
+        let len = a.len() + b.len();
+        if len > INLINE2_MAX {
+            return None;
+        }
+        let mut data = [0; INLINE2_MAX];
+        data[..a.len()].copy_from_slice(a);
+        data[a.len()..len].copy_from_slice(b);
+        Some(Msg {
+            repr: Repr::Inline2 {
+                first: a.len() as u8,
+                len: len as u8,
+                data,
+            },
+        })
+    }
+
     /// An inline single-frame message. `data` must fit.
     #[inline]
     fn inline(data: &[u8]) -> Msg {
@@ -151,7 +195,9 @@ impl Msg {
     /// A message of the given frames, in order, or `None` if there are none.
     ///
     /// A single frame of at most [`INLINE_MAX`] bytes is copied inline, as
-    /// by `From<Bytes>`; frames of a multipart message are kept as given.
+    /// by `From<Bytes>`, and so are two frames of at most [`INLINE2_MAX`]
+    /// bytes together; other frames of a multipart message are kept as
+    /// given, without a copy.
     ///
     /// ```
     /// use bytes::Bytes;
@@ -171,6 +217,19 @@ impl Msg {
             return Some(Msg::from(first));
         };
         let (lower, _) = frames.size_hint();
+        if lower == 0 && first.len() + second.len() <= INLINE2_MAX {
+            let third = frames.next();
+            if third.is_none() {
+                return Msg::inline2(&first, &second);
+            }
+            let mut all = Vec::with_capacity(3);
+            all.extend([first, second]);
+            all.extend(third);
+            all.extend(frames);
+            return Some(Msg {
+                repr: Repr::Many(all),
+            });
+        }
         let mut all = Vec::with_capacity(lower.saturating_add(2));
         all.push(first);
         all.push(second);
@@ -186,6 +245,10 @@ impl Msg {
         Iter {
             inner: match &self.repr {
                 Repr::Many(frames) => IterInner::Many(frames.iter()),
+                Repr::Inline2 { first, len, data } => {
+                    let (a, b) = data[..usize::from(*len)].split_at(usize::from(*first));
+                    IterInner::Two(Some(a), Some(b))
+                }
                 _ => IterInner::One(Some(self.first())),
             },
         }
@@ -217,6 +280,10 @@ impl Msg {
                 Repr::Inline { len, data } => {
                     SharedInner::One(Some(FrameRef::Inline(&data[..usize::from(*len)])))
                 }
+                Repr::Inline2 { first, len, data } => {
+                    let (a, b) = data[..usize::from(*len)].split_at(usize::from(*first));
+                    SharedInner::Two(Some(FrameRef::Inline(a)), Some(FrameRef::Inline(b)))
+                }
                 Repr::One(frame) => SharedInner::One(Some(FrameRef::Shared(frame))),
                 Repr::Many(frames) => SharedInner::Many(frames.iter()),
             },
@@ -229,6 +296,7 @@ impl Msg {
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Many(frames) => frames.len(),
+            Repr::Inline2 { .. } => 2,
             _ => 1,
         }
     }
@@ -236,7 +304,7 @@ impl Msg {
     /// Whether the message has exactly one frame.
     #[inline]
     pub fn is_single(&self) -> bool {
-        !matches!(self.repr, Repr::Many(_))
+        matches!(self.repr, Repr::Inline { .. } | Repr::One(_))
     }
 
     /// The total payload in bytes: the sum of the frame lengths.
@@ -246,7 +314,7 @@ impl Msg {
     #[inline]
     pub fn size(&self) -> usize {
         match &self.repr {
-            Repr::Inline { len, .. } => usize::from(*len),
+            Repr::Inline { len, .. } | Repr::Inline2 { len, .. } => usize::from(*len),
             Repr::One(frame) => frame.len(),
             Repr::Many(frames) => frames
                 .iter()
@@ -259,6 +327,7 @@ impl Msg {
     pub fn first(&self) -> &[u8] {
         match &self.repr {
             Repr::Inline { len, data } => &data[..usize::from(*len)],
+            Repr::Inline2 { first, data, .. } => &data[..usize::from(*first)],
             Repr::One(frame) => frame,
             // Invariant: `Many` holds at least two frames.
             Repr::Many(frames) => &frames[0],
@@ -271,6 +340,7 @@ impl Msg {
         match &self.repr {
             // Invariant: `Many` holds at least two frames.
             Repr::Many(frames) => &frames[frames.len() - 1],
+            Repr::Inline2 { first, len, data } => &data[usize::from(*first)..usize::from(*len)],
             _ => self.first(),
         }
     }
@@ -280,18 +350,36 @@ impl Msg {
     pub fn get(&self, index: usize) -> Option<&[u8]> {
         match &self.repr {
             Repr::Many(frames) => frames.get(index).map(|f| &f[..]),
+            Repr::Inline2 { .. } => match index {
+                0 => Some(self.first()),
+                1 => Some(self.last()),
+                _ => None,
+            },
             _ => (index == 0).then(|| self.first()),
         }
     }
 
     /// Appends a frame at the end.
     ///
-    /// The first push onto a single-frame message allocates the frame list
-    /// (and copies an inline frame into a `Bytes`).
+    /// Two frames that fit in [`INLINE2_MAX`] bytes stay inline (the new
+    /// one copied in); otherwise the first push onto a single-frame message
+    /// allocates the frame list (and copies inline frames into `Bytes`).
     pub fn push_back(&mut self, frame: Bytes) {
         match &mut self.repr {
             Repr::Many(frames) => frames.push(frame),
-            _ => {
+            Repr::Inline { len, data } => {
+                let only = &data[..usize::from(*len)];
+                match Msg::inline2(only, &frame) {
+                    Some(two) => *self = two,
+                    None => self.repr = Repr::Many(vec![Bytes::copy_from_slice(only), frame]),
+                }
+            }
+            Repr::Inline2 { .. } => {
+                let mut frames = self.inline_frames();
+                frames.push(frame);
+                self.repr = Repr::Many(frames);
+            }
+            Repr::One(_) => {
                 let first = self.take_single();
                 self.repr = Repr::Many(vec![first, frame]);
             }
@@ -300,12 +388,40 @@ impl Msg {
 
     /// Inserts a frame at the front (as a ROUTER prepends a routing id).
     ///
-    /// The first push onto a single-frame message allocates the frame list
-    /// (and copies an inline frame into a `Bytes`); on a multipart message
-    /// it moves the other frames up by one.
+    /// Two frames that fit in [`INLINE2_MAX`] bytes stay inline (the new
+    /// one copied in); otherwise the first push onto a single-frame message
+    /// allocates the frame list (and copies inline frames into `Bytes`); on
+    /// a multipart message it moves the other frames up by one.
     pub fn push_front(&mut self, frame: Bytes) {
         match &mut self.repr {
+            Repr::Inline { .. } => self.push_front_slice(&frame),
+            _ => self.push_front_with(frame),
+        }
+    }
+
+    /// Inserts a copy of `frame` at the front: no allocation when the
+    /// message stays inline (see [`push_front`](Msg::push_front)), a new
+    /// `Bytes` otherwise. For routing ids the caller keeps.
+    #[inline]
+    pub fn push_front_slice(&mut self, frame: &[u8]) {
+        if let Repr::Inline { len, data } = &self.repr {
+            if let Some(two) = Msg::inline2(frame, &data[..usize::from(*len)]) {
+                *self = two;
+                return;
+            }
+        }
+        self.push_front_with(Bytes::copy_from_slice(frame));
+    }
+
+    /// [`push_front`](Msg::push_front) when the result is not inline.
+    fn push_front_with(&mut self, frame: Bytes) {
+        match &mut self.repr {
             Repr::Many(frames) => frames.insert(0, frame),
+            Repr::Inline2 { .. } => {
+                let mut frames = self.inline_frames();
+                frames.insert(0, frame);
+                self.repr = Repr::Many(frames);
+            }
             _ => {
                 let only = self.take_single();
                 self.repr = Repr::Many(vec![frame, only]);
@@ -317,7 +433,8 @@ impl Msg {
     ///
     /// Returns `None`, leaving the message unchanged, when the message has a
     /// single frame: a message never becomes empty. Use
-    /// [`Msg::split_first`] to take the first frame whatever the length.
+    /// [`Msg::split_first`] to take the first frame whatever the length,
+    /// and [`Msg::drop_front`] to drop it without making a `Bytes` of it.
     /// A frame left alone of at most [`INLINE_MAX`] bytes moves inline.
     pub fn pop_front(&mut self) -> Option<Bytes> {
         match &mut self.repr {
@@ -328,7 +445,42 @@ impl Msg {
                 Some(first)
             }
             Repr::Many(frames) => Some(frames.remove(0)),
+            Repr::Inline2 { .. } => {
+                let first = Bytes::copy_from_slice(self.first());
+                self.drop_front();
+                Some(first)
+            }
             _ => None,
+        }
+    }
+
+    /// Drops the first frame, if it is not the only one, and says whether
+    /// it did: [`pop_front`](Msg::pop_front) without handing the frame out,
+    /// so an inline one is not copied (a ROUTER that looked the routing id
+    /// up with [`first`](Msg::first) drops it so).
+    ///
+    /// ```
+    /// use smolmq_core::Msg;
+    ///
+    /// let mut msg = Msg::from_frames(["peer", "body"].map(bytes::Bytes::from)).unwrap();
+    /// assert!(msg.drop_front());
+    /// assert_eq!(msg, Msg::from("body"));
+    /// assert!(!msg.drop_front());
+    /// ```
+    pub fn drop_front(&mut self) -> bool {
+        match &mut self.repr {
+            Repr::Inline2 { first, len, data } => {
+                let (first, len) = (usize::from(*first), usize::from(*len));
+                let mut rest = [0; INLINE_MAX];
+                rest[..len - first].copy_from_slice(&data[first..len]);
+                self.repr = Repr::Inline {
+                    len: (len - first) as u8,
+                    data: rest,
+                };
+                true
+            }
+            Repr::Many(_) => self.pop_front().is_some(),
+            _ => false,
         }
     }
 
@@ -348,10 +500,23 @@ impl Msg {
         }
     }
 
+    /// The two frames of an inline pair as `Bytes` (copies); empty for
+    /// other forms (unused: callers match first).
+    fn inline_frames(&self) -> Vec<Bytes> {
+        match &self.repr {
+            Repr::Inline2 { .. } => vec![
+                Bytes::copy_from_slice(self.first()),
+                Bytes::copy_from_slice(self.last()),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
     /// The frames as a `Vec` (allocates for a single-frame message).
     pub fn into_vec(self) -> Vec<Bytes> {
         match self.repr {
             Repr::Many(frames) => frames,
+            Repr::Inline2 { .. } => self.inline_frames(),
             single => vec![single.into_first()],
         }
     }
@@ -362,6 +527,7 @@ impl Msg {
         IntoFrames {
             inner: match self.repr {
                 Repr::Many(frames) => IntoFramesInner::Many(frames.into_iter()),
+                Repr::Inline2 { .. } => IntoFramesInner::Many(self.inline_frames().into_iter()),
                 single => IntoFramesInner::One(Some(single.into_first())),
             },
         }
@@ -381,6 +547,9 @@ impl Repr {
     fn into_first(self) -> Bytes {
         match self {
             Repr::Inline { len, data } => Bytes::copy_from_slice(&data[..usize::from(len)]),
+            Repr::Inline2 { first, data, .. } => {
+                Bytes::copy_from_slice(&data[..usize::from(first)])
+            }
             Repr::One(frame) => frame,
             Repr::Many(frames) => frames.into_iter().next().unwrap_or_default(),
         }
@@ -659,6 +828,8 @@ pub struct Iter<'a> {
 enum IterInner<'a> {
     /// A single frame, until taken.
     One(Option<&'a [u8]>),
+    /// Two inline frames, until taken.
+    Two(Option<&'a [u8]>, Option<&'a [u8]>),
     /// The frame list.
     Many(slice::Iter<'a, Bytes>),
 }
@@ -670,6 +841,7 @@ impl<'a> Iterator for Iter<'a> {
     fn next(&mut self) -> Option<&'a [u8]> {
         match &mut self.inner {
             IterInner::One(frame) => frame.take(),
+            IterInner::Two(a, b) => a.take().or_else(|| b.take()),
             IterInner::Many(frames) => frames.next().map(|f| &f[..]),
         }
     }
@@ -678,6 +850,7 @@ impl<'a> Iterator for Iter<'a> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let len = match &self.inner {
             IterInner::One(frame) => usize::from(frame.is_some()),
+            IterInner::Two(a, b) => usize::from(a.is_some()) + usize::from(b.is_some()),
             IterInner::Many(frames) => frames.len(),
         };
         (len, Some(len))
@@ -688,6 +861,7 @@ impl DoubleEndedIterator for Iter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
         match &mut self.inner {
             IterInner::One(frame) => frame.take(),
+            IterInner::Two(a, b) => b.take().or_else(|| a.take()),
             IterInner::Many(frames) => frames.next_back().map(|f| &f[..]),
         }
     }
@@ -701,7 +875,8 @@ impl FusedIterator for Iter<'_> {}
 /// encoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameRef<'a> {
-    /// Stored inside the message (at most [`INLINE_MAX`] bytes): copy it.
+    /// Stored inside the message (at most [`INLINE_MAX`] bytes; two inline
+    /// frames share [`INLINE2_MAX`]): copy it.
     Inline(&'a [u8]),
     /// A reference-counted frame: clone it to keep it without a copy.
     Shared(&'a Bytes),
@@ -739,6 +914,8 @@ pub struct SharedFrames<'a> {
 enum SharedInner<'a> {
     /// A single frame, until taken.
     One(Option<FrameRef<'a>>),
+    /// Two inline frames, until taken.
+    Two(Option<FrameRef<'a>>, Option<FrameRef<'a>>),
     /// The frame list.
     Many(slice::Iter<'a, Bytes>),
 }
@@ -750,6 +927,7 @@ impl<'a> Iterator for SharedFrames<'a> {
     fn next(&mut self) -> Option<FrameRef<'a>> {
         match &mut self.inner {
             SharedInner::One(frame) => frame.take(),
+            SharedInner::Two(a, b) => a.take().or_else(|| b.take()),
             SharedInner::Many(frames) => frames.next().map(FrameRef::Shared),
         }
     }
@@ -758,6 +936,7 @@ impl<'a> Iterator for SharedFrames<'a> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let len = match &self.inner {
             SharedInner::One(frame) => usize::from(frame.is_some()),
+            SharedInner::Two(a, b) => usize::from(a.is_some()) + usize::from(b.is_some()),
             SharedInner::Many(frames) => frames.len(),
         };
         (len, Some(len))
@@ -776,5 +955,5 @@ const _: () = {
     assert!(INLINE_MAX <= u8::MAX as usize);
     assert!(core::mem::size_of::<Msg>() <= INLINE_MAX + 2 * core::mem::size_of::<usize>());
     #[cfg(target_pointer_width = "64")]
-    assert!(core::mem::size_of::<Msg>() == 72);
+    assert!(core::mem::size_of::<Msg>() == 80);
 };

@@ -73,6 +73,7 @@ pub const MAX_ROUTING_ID: usize = 255;
 /// | `immediate` | `ZMQ_IMMEDIATE` | `false` | |
 /// | `backlog` | `ZMQ_BACKLOG` | 100 | |
 /// | `mechanism` | `ZMQ_PLAIN_SERVER`, `ZMQ_PLAIN_USERNAME`, `ZMQ_PLAIN_PASSWORD` | `Null` | see the field |
+/// | `extensions` | (transport options: TLS, ...) | empty | |
 ///
 /// Where `None` means "off", `Some(Duration::ZERO)` is refused by
 /// [`validate`](SocketOptions::validate) rather than guessed at.
@@ -173,6 +174,12 @@ pub struct SocketOptions {
     /// `plain_server(|_| Ok(()))` does the same). Both sides must use the
     /// same mechanism. CURVE and GSSAPI are not implemented.
     pub mechanism: MechanismConfig,
+    /// Options of a transport's own (TLS certificates, ...), one value per
+    /// type, read by the transport at bind, connect and per connection:
+    /// see [`Extensions`](crate::Extensions). Empty by default; not checked
+    /// by [`validate`](SocketOptions::validate) (the transport checks its
+    /// own when it uses them).
+    pub extensions: crate::Extensions,
 }
 
 impl Default for SocketOptions {
@@ -202,6 +209,7 @@ impl Default for SocketOptions {
             immediate: false,
             backlog: 100,
             mechanism: MechanismConfig::Null,
+            extensions: crate::Extensions::default(),
         }
     }
 }

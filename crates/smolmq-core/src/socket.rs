@@ -334,6 +334,7 @@ impl Socket {
             return self.connect_inproc(name.as_str());
         }
         let transport = self.transport_for(&endpoint)?;
+        transport.check_connect(&endpoint, &self.options)?;
         let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
         // Who is there is known after the first handshake.
         let peer = Arc::new(PeerSlot::new(Peer {

@@ -59,6 +59,17 @@ pub trait Transport: Send + Sync + 'static {
         options: &'a SocketOptions,
     ) -> BoxFuture<'a, io::Result<Connection>>;
 
+    /// Checks, when the socket is asked to connect and before any attempt,
+    /// that `options` suit `endpoint` (a TLS certificate that parses, a
+    /// CA bundle to verify the server with), so that a mistake is an error
+    /// of [`Socket::connect`](crate::Socket::connect) rather than a
+    /// connection that fails again at every retry. The default accepts
+    /// everything.
+    fn check_connect(&self, endpoint: &Endpoint, options: &SocketOptions) -> io::Result<()> {
+        let _ = (endpoint, options);
+        Ok(())
+    }
+
     /// Finishes a new connection before the engine speaks over it: the TLS
     /// handshake, the WebSocket upgrade. The default passes the connection
     /// through unchanged.

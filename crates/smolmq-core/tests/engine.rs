@@ -123,14 +123,40 @@ fn connected(
 #[test]
 fn messages_of_every_size_both_ways() {
     let (a, b, engines) = connected(pair_config(), pair_config(), 1000);
-    let sizes = [0usize, 1, 64, 255, 256, 8191, 8192, 100_000, 1 << 20];
+    // Around every threshold: inline (78), the encoder's copy (8 KiB), the
+    // bodies read into their own buffers (32 KiB to 256 KiB) and past them.
+    let sizes = [
+        0usize,
+        1,
+        64,
+        78,
+        79,
+        255,
+        256,
+        8191,
+        8192,
+        32767,
+        32768,
+        65536,
+        100_000,
+        131_072,
+        262_144,
+        262_145,
+        1 << 20,
+    ];
+    let body = |n: usize| Bytes::from((0..n).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
     let msgs: Vec<Msg> = sizes
         .iter()
-        .map(|&n| Msg::from(Bytes::from((0..n).map(|i| i as u8).collect::<Vec<u8>>())))
+        .map(|&n| Msg::from(body(n)))
         .chain((1..=100).map(|parts| {
             Msg::from_frames((0..parts).map(|p| Bytes::from(format!("part {p} of {parts}"))))
                 .unwrap()
         }))
+        // Large frames inside multipart messages, between small ones.
+        .chain([
+            Msg::from_frames([body(3), body(40_000), body(5), body(70_000)]).unwrap(),
+            Msg::from_frames([body(65_536), body(65_536), body(0)]).unwrap(),
+        ])
         .collect();
     let expected = msgs.clone();
     let peer = thread::spawn(move || {
@@ -362,6 +388,76 @@ fn raw_handshake(mut stream: UnixStream) -> UnixStream {
         assert!(n > 0, "engine closed during the handshake");
         input.extend_from_slice(&buf[..n]);
     }
+}
+
+#[test]
+fn large_frames_arriving_in_pieces_are_whole_and_in_order() {
+    // A raw peer writes, in pieces cut at awkward places, a small message,
+    // a large one (read straight into its own buffer), a multipart message
+    // with a large middle frame, and a small one right behind it.
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let (sock, mut eng) = pipe_pair::<Msg>(1000, 1000);
+    let big = |n: usize, seed: u8| {
+        (0..n)
+            .map(|i| (i as u8).wrapping_mul(7) ^ seed)
+            .collect::<Vec<u8>>()
+    };
+    let expected = vec![
+        Msg::from("before"),
+        Msg::from(big(100_000, 1)),
+        Msg::from_frames([
+            Bytes::from("head"),
+            Bytes::from(big(33_000, 2)),
+            Bytes::from("tail"),
+        ])
+        .unwrap(),
+        Msg::from("after"),
+    ];
+    let mut wire = Vec::new();
+    for msg in &expected {
+        let last = msg.len() - 1;
+        for (i, frame) in msg.iter().enumerate() {
+            smolmq_zmtp::encode_header(&mut wire, frame.len(), i < last, false);
+            wire.extend_from_slice(frame);
+        }
+    }
+    let raw = thread::spawn(move || {
+        let mut stream = raw_handshake(theirs);
+        // Cuts inside headers, right after them, and deep in the bodies.
+        let cuts = [3usize, 1, 9, 2, 5000, 1, 60_000, 7, 30_000, 9, 4, 1];
+        let mut pos = 0;
+        for cut in cuts.iter().cycle() {
+            let end = (pos + cut).min(wire.len());
+            stream.write_all(&wire[pos..end]).unwrap();
+            stream.flush().unwrap();
+            pos = end;
+            if pos == wire.len() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        stream
+    });
+    let reader = thread::spawn(move || {
+        let mut side = Side::new(sock);
+        let got: Vec<Msg> = (0..4)
+            .map(|_| side.recv().expect("engine ended early"))
+            .collect();
+        got
+    });
+    let engine = thread::spawn(move || {
+        let engine =
+            Engine::new(Box::new(Async::new(ours).unwrap()), &mut eng, pair_config()).unwrap();
+        async_io::block_on(engine)
+    });
+    let got = reader.join().unwrap();
+    assert_eq!(got, expected);
+    drop(raw.join().unwrap());
+    let exit = engine.join().unwrap();
+    assert!(
+        matches!(exit, EngineExit::PeerClosed | EngineExit::PipeClosed),
+        "{exit}"
+    );
 }
 
 #[test]

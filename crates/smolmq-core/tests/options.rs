@@ -73,6 +73,7 @@ fn meaningful_values_validate() {
         immediate: true,
         backlog: 0,
         mechanism: MechanismConfig::plain_client("user", ""),
+        extensions: Default::default(),
     };
     assert_eq!(o.validate(), Ok(()));
     let o = SocketOptions {

@@ -161,9 +161,9 @@ impl Pattern for Req {
             }
             Err(mut request) => {
                 if self.correlate {
-                    request.pop_front();
+                    request.drop_front();
                 }
-                request.pop_front();
+                request.drop_front();
                 Err(Refused::would_block(request))
             }
         }

@@ -277,9 +277,11 @@ impl Router {
                 .peers
                 .get(id.index())
                 .and_then(Option::as_ref)
-                .and_then(|p| p.routing_id.clone());
+                .and_then(|p| p.routing_id.as_ref());
             if let Some(rid) = rid {
-                msg.push_front(rid);
+                // A copy of the id: a small body and its id stay inline in
+                // the message, no allocation.
+                msg.push_front_slice(rid);
                 return Some(msg);
             }
         }
@@ -365,28 +367,34 @@ impl Pattern for Router {
         }
     }
 
-    fn send(&mut self, pipes: &mut Pipes, msg: Msg) -> Result<(), Refused> {
-        let (rid, rest) = msg.split_first();
-        let Some(rest) = rest else {
+    fn send(&mut self, pipes: &mut Pipes, mut msg: Msg) -> Result<(), Refused> {
+        if msg.is_single() {
             // An id with nothing after it: dropped, as libzmq.
             return Ok(());
-        };
-        let Some(&id) = self.by_id.get(&rid) else {
+        }
+        // The id is looked up where it lies, and dropped from the message
+        // without being copied out.
+        let Some((rid, &id)) = self.by_id.get_key_value(msg.first()) else {
             if self.mandatory {
-                return Err(Refused::with(Error::Unroutable, rebuild(rid, rest)));
+                return Err(Refused::with(Error::Unroutable, msg));
             }
             return Ok(());
         };
-        match pipes.send(id, rest) {
-            Ok(()) => Ok(()),
-            Err(WriteError::Full(rest)) if self.mandatory => {
+        // With ROUTER_MANDATORY a refused message goes back as the user gave
+        // it: the id (a reference to the table's key, not a copy) goes back
+        // in front.
+        let rid = self.mandatory.then(|| rid.clone());
+        msg.drop_front();
+        match (pipes.send(id, msg), rid) {
+            (Ok(()), _) => Ok(()),
+            (Err(WriteError::Full(rest)), Some(rid)) => {
                 Err(Refused::would_block(rebuild(rid, rest)))
             }
-            Err(WriteError::Closed(rest)) if self.mandatory => {
+            (Err(WriteError::Closed(rest)), Some(rid)) => {
                 Err(Refused::with(Error::Unroutable, rebuild(rid, rest)))
             }
-            // Without ROUTER_MANDATORY, dropped.
-            Err(_) => Ok(()),
+            // Without ROUTER_MANDATORY, a message that cannot go is dropped.
+            (Err(_), None) => Ok(()),
         }
     }
 

@@ -18,6 +18,8 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
+pub mod certs;
+
 use bytes::Bytes;
 use smolmq_core::pattern::Pattern;
 use smolmq_core::{Context, Error, Msg, Socket, SocketOptions};

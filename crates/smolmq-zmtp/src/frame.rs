@@ -312,10 +312,32 @@ impl FrameDecoder {
         }))
     }
 
+    /// Parses and checks the header of the next frame, which need not be
+    /// all there: for a caller that reads a large body straight into a
+    /// buffer of its own rather than through `input`. `None` if the header
+    /// itself is not complete. The per-frame limit is checked here, as in
+    /// [`decode`](FrameDecoder::decode); nothing is reserved.
+    ///
+    /// ```
+    /// use smolmq_zmtp::FrameDecoder;
+    ///
+    /// let decoder = FrameDecoder::new(1 << 20);
+    /// // A long frame of 100 000 bytes, of which only the header arrived.
+    /// let mut wire = vec![0x02];
+    /// wire.extend_from_slice(&100_000u64.to_be_bytes());
+    /// let header = decoder.peek_header(&wire).unwrap().unwrap();
+    /// assert_eq!((header.header_len, header.body_len, header.more), (9, 100_000, false));
+    /// assert_eq!(decoder.peek_header(&wire[..4]), Ok(None));
+    /// ```
+    #[inline]
+    pub fn peek_header(&self, input: &[u8]) -> Result<Option<FrameHeader>, DecodeError> {
+        self.parse_header(input)
+    }
+
     /// Parses the header at the front of `input` and checks it; `None`
     /// (after reserving room for the rest) unless the whole frame is in.
     #[inline]
-    fn complete_header(&self, input: &mut BytesMut) -> Result<Option<Header>, DecodeError> {
+    fn complete_header(&self, input: &mut BytesMut) -> Result<Option<FrameHeader>, DecodeError> {
         let Some(header) = self.parse_header(input)? else {
             return Ok(None);
         };
@@ -330,7 +352,7 @@ impl FrameDecoder {
     /// Parses and checks the header at the front of `input`; `None` if the
     /// header itself is not all there. The body may not be.
     #[inline]
-    fn parse_header(&self, input: &[u8]) -> Result<Option<Header>, DecodeError> {
+    fn parse_header(&self, input: &[u8]) -> Result<Option<FrameHeader>, DecodeError> {
         let Some(&flags) = input.first() else {
             return Ok(None);
         };
@@ -366,7 +388,7 @@ impl FrameDecoder {
         // size <= MAX_FRAME_SIZE_LIMIT, so neither this nor the sum with
         // the header truncates or overflows.
         let size = size as usize;
-        Ok(Some(Header {
+        Ok(Some(FrameHeader {
             more,
             command,
             header_len: header,
@@ -375,17 +397,17 @@ impl FrameDecoder {
     }
 }
 
-/// A checked header of a frame that is all in the buffer.
-#[derive(Debug, Clone, Copy)]
-struct Header {
-    /// MORE flag.
-    more: bool,
-    /// COMMAND flag.
-    command: bool,
+/// The checked header of a frame: [`FrameDecoder::peek_header`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// More frames of the same message follow (always false on a command).
+    pub more: bool,
+    /// The frame carries a command rather than message data.
+    pub command: bool,
     /// Length of the header: 2 or 9.
-    header_len: usize,
-    /// Length of the body.
-    body_len: usize,
+    pub header_len: usize,
+    /// Length of the body, within the decoder's limit.
+    pub body_len: usize,
 }
 
 /// A complete frame still in the read buffer: [`FrameDecoder::peek`].

@@ -108,9 +108,9 @@ mod subscription;
 pub use command::{Command, CommandError, MAX_PING_CONTEXT, MAX_SHORT_STRING};
 pub use encoder::{Encoder, DEFAULT_COPY_THRESHOLD, MAX_IO_SLICES};
 pub use frame::{
-    encode_header, header_len, DecodeError, Frame, FrameDecoder, FrameView, FLAGS_RESERVED,
-    FLAG_COMMAND, FLAG_LONG, FLAG_MORE, MAX_FRAME_SIZE_LIMIT, MAX_HEADER_LEN, MAX_RESERVE_AHEAD,
-    MAX_SHORT_SIZE,
+    encode_header, header_len, DecodeError, Frame, FrameDecoder, FrameHeader, FrameView,
+    FLAGS_RESERVED, FLAG_COMMAND, FLAG_LONG, FLAG_MORE, MAX_FRAME_SIZE_LIMIT, MAX_HEADER_LEN,
+    MAX_RESERVE_AHEAD, MAX_SHORT_SIZE,
 };
 pub use greeting::{Greeting, GreetingDecoder, GreetingError, Mechanism, Version, GREETING_LEN};
 pub use handshake::{

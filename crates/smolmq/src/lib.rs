@@ -40,13 +40,14 @@
 //!
 //! # Crates and features
 //!
-//! This crate gathers smolmq's crates behind feature flags, all on by
-//! default; a program that needs less depends on fewer:
+//! This crate gathers smolmq's crates behind feature flags, all but `ws`
+//! on by default; a program that needs less depends on fewer:
 //!
 //! | feature | crate | gives |
 //! |---|---|---|
 //! | `tcp` | [`smolmq_tcp`] | `tcp://` endpoints |
 //! | `ipc` | [`smolmq_ipc`] | `ipc://` endpoints (Unix domain sockets) |
+//! | `ws` (not default) | `smolmq_ws` | `ws://` endpoints: ZeroMQ over WebSocket (RFC 45, ZWS 2.0) |
 //! | `pubsub` | [`smolmq_pubsub`] | PUB, SUB, XPUB, XSUB |
 //! | `pipeline` | [`smolmq_pipeline`] | PUSH, PULL |
 //! | `reqrep` | [`smolmq_reqrep`] | DEALER, ROUTER, REQ, REP |
@@ -96,6 +97,8 @@ pub use smolmq_pubsub as pubsub;
 pub use smolmq_reqrep as reqrep;
 #[cfg(feature = "tcp")]
 pub use smolmq_tcp as tcp;
+#[cfg(feature = "ws")]
+pub use smolmq_ws as ws;
 
 /// A smolmq context: the I/O threads, the transports compiled in, and a
 /// factory for every socket type compiled in.
@@ -124,6 +127,8 @@ impl Context {
         inner.add_transport(std::sync::Arc::new(smolmq_tcp::TcpTransport));
         #[cfg(feature = "ipc")]
         inner.add_transport(std::sync::Arc::new(smolmq_ipc::IpcTransport));
+        #[cfg(feature = "ws")]
+        inner.add_transport(std::sync::Arc::new(smolmq_ws::WsTransport));
         Ok(Context { inner })
     }
 

@@ -27,6 +27,8 @@ fn endpoints(name: &str) -> Vec<String> {
     ));
     #[cfg(feature = "tcp")]
     all.push("tcp://127.0.0.1:0".to_owned());
+    #[cfg(feature = "ws")]
+    all.push(format!("ws://127.0.0.1:0/facade-{name}"));
     all
 }
 

@@ -1,0 +1,587 @@
+//! PAIR sockets over tls://, with certificates made by the test: messages
+//! both ways, mutual TLS, both TLS versions; mistakes in the options as
+//! errors of bind / connect; and every refusal the issue lists (wrong CA,
+//! expired certificate, wrong host name, no client certificate, a plain
+//! tcp peer) as a failed handshake with its reason, nothing delivered, the
+//! listener still serving a good client afterwards.
+
+use bytes::Bytes;
+use smolmq_core::{Context, Error, Msg, Socket, SocketEvent};
+use smolmq_mailbox::Receiver;
+use smolmq_tests::certs::{Identity, Pki};
+use smolmq_tests::{recv_within, socket_with, TIMEOUT};
+use smolmq_tls::{set_tls, TlsOptions, TlsTransport, TlsVersion};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A context with tcp, ipc and tls.
+fn context() -> Context {
+    let ctx = smolmq_tests::context();
+    ctx.add_transport(Arc::new(TlsTransport::new()));
+    ctx
+}
+
+/// A PAIR socket with the test options and `tls`.
+fn tls_socket(ctx: &Context, tls: TlsOptions) -> Socket {
+    let mut socket = socket_with(ctx, |_| {});
+    set_tls(&mut socket, tls).unwrap();
+    socket
+}
+
+/// A server with `tls`, bound to a fresh loopback port: the socket, its
+/// monitor and the port.
+fn bound(ctx: &Context, tls: TlsOptions) -> (Socket, Receiver<SocketEvent>, u16) {
+    let mut server = tls_socket(ctx, tls);
+    let events = server.monitor();
+    server.bind("tls://127.0.0.1:0").unwrap();
+    let bound = server.last_endpoint().unwrap().clone();
+    assert!(bound.to_string().starts_with("tls://127.0.0.1:"), "{bound}");
+    let port = bound.tcp_addr().unwrap().port();
+    (server, events, port)
+}
+
+/// A server identity for localhost and 127.0.0.1.
+fn localhost(pki: &Pki) -> Identity {
+    pki.issue(&["localhost", "127.0.0.1"])
+}
+
+/// Server options presenting `id`.
+fn serving(id: &Identity) -> TlsOptions {
+    TlsOptions::server(id.cert_pem.clone(), id.key_pem.clone())
+}
+
+/// The reason of the next `HandshakeFailed`, waiting at most [`TIMEOUT`].
+fn handshake_failure(events: &Receiver<SocketEvent>) -> String {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        match events.recv_deadline(deadline) {
+            Ok(SocketEvent::HandshakeFailed { reason, .. }) => return reason,
+            Ok(_) => {}
+            Err(e) => panic!("no failed handshake: {e:?}"),
+        }
+    }
+}
+
+/// Waits for a `HandshakeSucceeded`.
+fn handshake_success(events: &Receiver<SocketEvent>) {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        match events.recv_deadline(deadline) {
+            Ok(SocketEvent::HandshakeSucceeded { .. }) => return,
+            Ok(SocketEvent::HandshakeFailed { reason, .. }) => panic!("handshake failed: {reason}"),
+            Ok(_) => {}
+            Err(e) => panic!("no handshake: {e:?}"),
+        }
+    }
+}
+
+/// A good client (trusting `pki`) gets `"good"` through to `server`, and
+/// it is the first message the server receives.
+fn good_client_gets_through(ctx: &Context, pki: &Pki, server: &mut Socket, port: u16) {
+    let mut good = tls_socket(ctx, TlsOptions::client(pki.ca_pem()));
+    good.connect(&format!("tls://localhost:{port}")).unwrap();
+    good.send_blocking(Msg::from("good")).unwrap();
+    assert_eq!(server.recv_blocking().unwrap(), Msg::from("good"));
+}
+
+#[test]
+fn pair_over_tls_both_ways_small_large_multipart() {
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    let (mut server, events, port) = bound(&ctx, serving(&localhost(&pki)));
+    let mut client = tls_socket(&ctx, TlsOptions::client(pki.ca_pem()));
+    let client_events = client.monitor();
+    client.connect(&format!("tls://localhost:{port}")).unwrap();
+    handshake_success(&client_events);
+    handshake_success(&events);
+    for size in [0usize, 1, 64, 16 * 1024 + 1, 1 << 20] {
+        let body = Bytes::from(vec![(size % 251) as u8; size]);
+        client.send_blocking(Msg::from(body.clone())).unwrap();
+        let got = server.recv_blocking().unwrap();
+        assert!(got.first() == body, "{size} bytes corrupted");
+        server.send_blocking(got).unwrap();
+        assert_eq!(client.recv_blocking().unwrap().size(), size);
+    }
+    let multipart = smolmq_tests::msg(&[b"a", b"", b"ccc"]);
+    client.send_blocking(multipart.clone()).unwrap();
+    assert_eq!(server.recv_blocking().unwrap(), multipart);
+    // Many in order.
+    for i in 0..500u32 {
+        client.send_blocking(Msg::from(i.to_string())).unwrap();
+    }
+    for i in 0..500u32 {
+        assert_eq!(server.recv_blocking().unwrap(), Msg::from(i.to_string()));
+    }
+}
+
+#[test]
+fn both_directions_at_once_with_large_messages() {
+    // Both sides write while neither reads: the TLS streams fill and hold
+    // encrypted records, which must still go out when the socket drains.
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    let (mut server, _events, port) = bound(&ctx, serving(&localhost(&pki)));
+    let mut client = tls_socket(&ctx, TlsOptions::client(pki.ca_pem()));
+    client.connect(&format!("tls://127.0.0.1:{port}")).unwrap();
+    let body = Bytes::from(vec![7u8; 256 * 1024]);
+    client.send_blocking(Msg::from("hello")).unwrap();
+    assert_eq!(server.recv_blocking().unwrap(), Msg::from("hello"));
+    const COUNT: usize = 40;
+    for _ in 0..COUNT {
+        client.send_blocking(Msg::from(body.clone())).unwrap();
+        server.send_blocking(Msg::from(body.clone())).unwrap();
+    }
+    for _ in 0..COUNT {
+        assert!(server.recv_blocking().unwrap().first() == body);
+        assert!(client.recv_blocking().unwrap().first() == body);
+    }
+}
+
+#[test]
+fn mutual_tls() {
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    let (mut server, events, port) = bound(
+        &ctx,
+        TlsOptions {
+            ca: Some(pki.ca_pem().into()),
+            require_client_cert: true,
+            ..serving(&localhost(&pki))
+        },
+    );
+    let me = pki.issue(&["client.test"]);
+    let mut client = tls_socket(
+        &ctx,
+        TlsOptions {
+            cert_chain: Some(me.cert_pem.into()),
+            key: Some(me.key_pem.into()),
+            ..TlsOptions::client(pki.ca_pem())
+        },
+    );
+    client.connect(&format!("tls://localhost:{port}")).unwrap();
+    handshake_success(&events);
+    client.send_blocking(Msg::from("mutual")).unwrap();
+    assert_eq!(server.recv_blocking().unwrap(), Msg::from("mutual"));
+}
+
+#[test]
+fn tls_1_2_and_1_3() {
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    for (server_versions, client_versions) in [
+        (
+            (TlsVersion::Tls12, TlsVersion::Tls12),
+            (TlsVersion::Tls12, TlsVersion::Tls13),
+        ),
+        (
+            (TlsVersion::Tls12, TlsVersion::Tls13),
+            (TlsVersion::Tls12, TlsVersion::Tls12),
+        ),
+        (
+            (TlsVersion::Tls13, TlsVersion::Tls13),
+            (TlsVersion::Tls12, TlsVersion::Tls13),
+        ),
+    ] {
+        let (mut server, _events, port) = bound(
+            &ctx,
+            TlsOptions {
+                min_version: server_versions.0,
+                max_version: server_versions.1,
+                ..serving(&localhost(&pki))
+            },
+        );
+        let mut client = tls_socket(
+            &ctx,
+            TlsOptions {
+                min_version: client_versions.0,
+                max_version: client_versions.1,
+                ..TlsOptions::client(pki.ca_pem())
+            },
+        );
+        client.connect(&format!("tls://localhost:{port}")).unwrap();
+        client.send_blocking(Msg::from("v")).unwrap();
+        assert_eq!(server.recv_blocking().unwrap(), Msg::from("v"));
+    }
+}
+
+#[test]
+fn no_common_version_is_refused() {
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    let (mut server, events, port) = bound(
+        &ctx,
+        TlsOptions {
+            min_version: TlsVersion::Tls13,
+            ..serving(&localhost(&pki))
+        },
+    );
+    let mut old = tls_socket(
+        &ctx,
+        TlsOptions {
+            max_version: TlsVersion::Tls12,
+            ..TlsOptions::client(pki.ca_pem())
+        },
+    );
+    old.connect(&format!("tls://localhost:{port}")).unwrap();
+    let reason = handshake_failure(&events);
+    assert!(
+        reason.starts_with("TLS handshake with 127.0.0.1:"),
+        "{reason}"
+    );
+    assert!(reason.contains("incompatible"), "{reason}");
+    old.try_send(Msg::from("old")).unwrap();
+    drop(old);
+    good_client_gets_through(&ctx, &pki, &mut server, port);
+}
+
+#[test]
+fn verify_off_accepts_an_unknown_server_and_server_name_overrides_the_host() {
+    let ctx = context();
+    // A self-signed certificate nobody trusts: fine with verify off.
+    let stranger = Pki::new("nobody's CA");
+    let (mut server, _events, port) = bound(&ctx, serving(&stranger.issue(&["elsewhere"])));
+    let mut client = tls_socket(
+        &ctx,
+        TlsOptions {
+            verify: false,
+            ..TlsOptions::default()
+        },
+    );
+    client.connect(&format!("tls://127.0.0.1:{port}")).unwrap();
+    client.send_blocking(Msg::from("trusting")).unwrap();
+    assert_eq!(server.recv_blocking().unwrap(), Msg::from("trusting"));
+
+    // An IP endpoint, the certificate checked against a DNS name.
+    let pki = Pki::new("test CA");
+    let (mut server, _events, port) = bound(&ctx, serving(&pki.issue(&["broker.test"])));
+    let mut client = tls_socket(
+        &ctx,
+        TlsOptions {
+            server_name: Some("broker.test".into()),
+            ..TlsOptions::client(pki.ca_pem())
+        },
+    );
+    client.connect(&format!("tls://127.0.0.1:{port}")).unwrap();
+    client.send_blocking(Msg::from("named")).unwrap();
+    assert_eq!(server.recv_blocking().unwrap(), Msg::from("named"));
+}
+
+/// The error of binding `tls://127.0.0.1:0` with `tls`.
+fn bind_error(ctx: &Context, tls: TlsOptions) -> String {
+    let mut socket = tls_socket(ctx, tls);
+    match socket.bind("tls://127.0.0.1:0") {
+        Ok(()) => panic!("bound with bad options"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The error of connecting to `endpoint` with `tls`.
+fn connect_error(ctx: &Context, tls: TlsOptions, endpoint: &str) -> String {
+    let mut socket = tls_socket(ctx, tls);
+    match socket.connect(endpoint) {
+        Ok(()) => panic!("connected with bad options"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn mistakes_in_the_options_are_errors_of_bind_and_connect() {
+    let pki = Pki::new("test CA");
+    let id = localhost(&pki);
+    let other = localhost(&pki);
+    let ctx = context();
+    let cases: Vec<(TlsOptions, &str)> = vec![
+        (TlsOptions::default(), "needs a certificate"),
+        (
+            TlsOptions {
+                key: None,
+                ..serving(&id)
+            },
+            "cert_chain is set but key is not",
+        ),
+        (
+            TlsOptions::server("not a pem", id.key_pem.clone()),
+            "no CERTIFICATE block",
+        ),
+        (
+            TlsOptions::server(id.cert_pem.clone(), "-----BEGIN PRIVATE KEY-----\nnope\n"),
+            "key:",
+        ),
+        (
+            TlsOptions::server(id.cert_pem.clone(), other.key_pem.clone()),
+            "does not match",
+        ),
+        (
+            TlsOptions {
+                require_client_cert: true,
+                ..serving(&id)
+            },
+            "require_client_cert needs certificate authorities",
+        ),
+        (
+            TlsOptions {
+                min_version: TlsVersion::Tls13,
+                max_version: TlsVersion::Tls12,
+                ..serving(&id)
+            },
+            "min_version (TLS 1.3) is above max_version (TLS 1.2)",
+        ),
+    ];
+    for (tls, expected) in cases {
+        let err = bind_error(&ctx, tls);
+        assert!(err.contains("cannot bind tls://127.0.0.1:0"), "{err}");
+        assert!(err.contains(expected), "{expected:?} not in {err:?}");
+    }
+
+    let cases: Vec<(TlsOptions, &str, &str)> = vec![
+        (
+            TlsOptions::default(),
+            "tls://localhost:5555",
+            "verify needs certificate authorities",
+        ),
+        (
+            TlsOptions::client("garbage"),
+            "tls://localhost:5555",
+            "ca: no CERTIFICATE block",
+        ),
+        (
+            TlsOptions {
+                server_name: Some("not a name!".into()),
+                ..TlsOptions::client(pki.ca_pem())
+            },
+            "tls://localhost:5555",
+            "server_name",
+        ),
+        (
+            TlsOptions {
+                cert_chain: Some(id.cert_pem.clone().into()),
+                ..TlsOptions::client(pki.ca_pem())
+            },
+            "tls://localhost:5555",
+            "cert_chain is set but key is not",
+        ),
+    ];
+    for (tls, endpoint, expected) in cases {
+        let err = connect_error(&ctx, tls, endpoint);
+        assert!(err.contains("cannot connect to tls://"), "{err}");
+        assert!(err.contains(expected), "{expected:?} not in {err:?}");
+    }
+}
+
+/// Runs a refused client: `connect` it to the server at `port`, expect a
+/// failed handshake on `watch` (the client's or the server's monitor)
+/// whose reason contains `expected`, check that nothing reached the
+/// server, then show that a good client gets through.
+#[allow(clippy::too_many_arguments)]
+fn refused(
+    ctx: &Context,
+    pki: &Pki,
+    mut server: Socket,
+    server_events: Receiver<SocketEvent>,
+    port: u16,
+    mut client: Socket,
+    endpoint: &str,
+    watch_server: bool,
+    expected: &[&str],
+) {
+    let client_events = client.monitor();
+    client.connect(endpoint).unwrap();
+    // Queued for a connection that never comes up.
+    client.try_send(Msg::from("bad")).unwrap();
+    let events = if watch_server {
+        &server_events
+    } else {
+        &client_events
+    };
+    let reason = handshake_failure(events);
+    for e in expected {
+        assert!(reason.contains(e), "{e:?} not in {reason:?}");
+    }
+    assert!(
+        recv_within(&mut server, Duration::from_millis(200)).is_none(),
+        "a refused client's message was delivered"
+    );
+    drop(client);
+    good_client_gets_through(ctx, pki, &mut server, port);
+}
+
+#[test]
+fn a_client_trusting_another_ca_refuses_the_server() {
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    let (server, events, port) = bound(&ctx, serving(&localhost(&pki)));
+    let other = Pki::new("another CA");
+    let client = tls_socket(&ctx, TlsOptions::client(other.ca_pem()));
+    refused(
+        &ctx,
+        &pki,
+        server,
+        events,
+        port,
+        client,
+        &format!("tls://localhost:{port}"),
+        false,
+        &["TLS handshake with 127.0.0.1:", "UnknownIssuer"],
+    );
+}
+
+#[test]
+fn an_expired_server_certificate_is_refused() {
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    let (mut server, events, port) = bound(
+        &ctx,
+        serving(&pki.issue_expired(&["localhost", "127.0.0.1"])),
+    );
+    let client = tls_socket(&ctx, TlsOptions::client(pki.ca_pem()));
+    let client_events = {
+        let mut client = client;
+        let e = client.monitor();
+        client.connect(&format!("tls://localhost:{port}")).unwrap();
+        client.try_send(Msg::from("bad")).unwrap();
+        let reason = handshake_failure(&e);
+        assert!(reason.contains("expired"), "{reason}");
+        e
+    };
+    drop(client_events);
+    assert!(recv_within(&mut server, Duration::from_millis(200)).is_none());
+    // The same listener with its expired certificate still serves: a
+    // client that does not verify gets through.
+    let mut lenient = tls_socket(
+        &ctx,
+        TlsOptions {
+            verify: false,
+            ..TlsOptions::default()
+        },
+    );
+    lenient.connect(&format!("tls://127.0.0.1:{port}")).unwrap();
+    lenient.send_blocking(Msg::from("lenient")).unwrap();
+    assert_eq!(server.recv_blocking().unwrap(), Msg::from("lenient"));
+    drop(events);
+}
+
+#[test]
+fn a_certificate_for_another_host_is_refused() {
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    // Valid for "localhost" only: connecting to 127.0.0.1 checks the IP.
+    let (server, events, port) = bound(&ctx, serving(&pki.issue(&["localhost"])));
+    let client = tls_socket(&ctx, TlsOptions::client(pki.ca_pem()));
+    refused(
+        &ctx,
+        &pki,
+        server,
+        events,
+        port,
+        client,
+        &format!("tls://127.0.0.1:{port}"),
+        false,
+        &["not valid for name", "127.0.0.1"],
+    );
+}
+
+#[test]
+fn a_client_without_a_certificate_is_refused_when_one_is_required() {
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    let id = localhost(&pki);
+    let required = TlsOptions {
+        ca: Some(pki.ca_pem().into()),
+        require_client_cert: true,
+        ..serving(&id)
+    };
+    let (mut server, events, port) = bound(&ctx, required);
+    let client = tls_socket(&ctx, TlsOptions::client(pki.ca_pem()));
+    let mut client = client;
+    client.connect(&format!("tls://localhost:{port}")).unwrap();
+    client.try_send(Msg::from("bad")).unwrap();
+    let reason = handshake_failure(&events);
+    assert!(reason.contains("no certificates"), "{reason}");
+    assert!(recv_within(&mut server, Duration::from_millis(200)).is_none());
+    drop(client);
+
+    // A certificate from another CA is refused too.
+    let other = Pki::new("another CA").issue(&["client.test"]);
+    let mut client = tls_socket(
+        &ctx,
+        TlsOptions {
+            cert_chain: Some(other.cert_pem.into()),
+            key: Some(other.key_pem.into()),
+            ..TlsOptions::client(pki.ca_pem())
+        },
+    );
+    client.connect(&format!("tls://localhost:{port}")).unwrap();
+    client.try_send(Msg::from("bad")).unwrap();
+    // (Retries of the first client may still be reported before.)
+    let reason = loop {
+        let reason = handshake_failure(&events);
+        if !reason.contains("no certificates") {
+            break reason;
+        }
+    };
+    assert!(reason.contains("UnknownIssuer"), "{reason}");
+    assert!(recv_within(&mut server, Duration::from_millis(200)).is_none());
+    drop(client);
+
+    // A client with a good certificate gets through.
+    let me = pki.issue(&["client.test"]);
+    let mut good = tls_socket(
+        &ctx,
+        TlsOptions {
+            cert_chain: Some(me.cert_pem.into()),
+            key: Some(me.key_pem.into()),
+            ..TlsOptions::client(pki.ca_pem())
+        },
+    );
+    good.connect(&format!("tls://localhost:{port}")).unwrap();
+    good.send_blocking(Msg::from("good")).unwrap();
+    assert_eq!(server.recv_blocking().unwrap(), Msg::from("good"));
+}
+
+#[test]
+fn a_plain_tcp_client_is_refused_by_a_tls_listener() {
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    let (server, events, port) = bound(&ctx, serving(&localhost(&pki)));
+    let client = socket_with(&ctx, |_| {});
+    refused(
+        &ctx,
+        &pki,
+        server,
+        events,
+        port,
+        client,
+        &format!("tcp://127.0.0.1:{port}"),
+        true,
+        &["does not speak TLS"],
+    );
+}
+
+#[test]
+fn a_tls_client_refuses_a_plain_tcp_listener() {
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    let mut plain = socket_with(&ctx, |_| {});
+    plain.bind("tcp://127.0.0.1:0").unwrap();
+    let port = plain.last_endpoint().unwrap().tcp_addr().unwrap().port();
+    let mut client = tls_socket(&ctx, TlsOptions::client(pki.ca_pem()));
+    let events = client.monitor();
+    client.connect(&format!("tls://127.0.0.1:{port}")).unwrap();
+    client.try_send(Msg::from("bad")).unwrap();
+    let reason = handshake_failure(&events);
+    assert!(reason.contains("TLS handshake"), "{reason}");
+    assert!(
+        recv_within(&mut plain, Duration::from_millis(200)).is_none(),
+        "delivered in the clear"
+    );
+}
+
+#[test]
+fn the_socket_without_the_transport_says_so() {
+    let ctx = smolmq_tests::context();
+    let mut socket = socket_with(&ctx, |_| {});
+    match socket.bind("tls://127.0.0.1:0") {
+        Err(Error::Unsupported(m)) => assert!(m.contains("no tls transport"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
