@@ -165,7 +165,15 @@ fn test(args: &[String]) -> Result<(), String> {
     // The facade with the transports that are not in its default set:
     // every socket type over them too.
     let mut extra = cargo();
-    extra.args(["test", "-p", "smolmq", "--features", "ws", "--test", "facade"]);
+    extra.args([
+        "test",
+        "-p",
+        "smolmq",
+        "--features",
+        "ws",
+        "--test",
+        "facade",
+    ]);
     run(extra)?;
     // `--all-targets` skips doctests; run them on their own.
     let mut doctests = cargo();

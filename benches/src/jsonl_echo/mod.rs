@@ -47,6 +47,10 @@ jsonl_echo bench options (after `--`, e.g. `cargo xtask bench jsonl_echo -- --im
   --size B             request line bytes (default: 4096)
   --wire W             smolmq's wire: jsonl (tcp+jsonl://) or zmtp (tcp://) (default: zmtp until the jsonl wire is in)
   --io-threads N       I/O threads of each smolmq context (default: 1)
+  --io-spin US         smolmq I/O threads' spin before sleeping, µs (default: the core's)
+  --shared-context     smolmq server and clients on one context (default: one each)
+  --server-thread      smolmq's server loop on a thread of its own (default: a task
+                       on the clients' executor thread, as tokio's share a runtime)
   --workers N          tokio worker threads (default: 2)
   --no-files           do not write target/bench/jsonl_tcp_4kb.json / .csv
   --full / --quick     the mode (default: SMOLMQ_BENCH_FULL, else quick)
@@ -96,6 +100,12 @@ pub(crate) struct Config {
     pub(crate) jsonl: bool,
     /// I/O threads per smolmq context.
     pub(crate) io_threads: usize,
+    /// The smolmq I/O threads' spin, if not the default.
+    pub(crate) io_spin: Option<Duration>,
+    /// Server and clients on one smolmq context.
+    pub(crate) shared_context: bool,
+    /// The smolmq server loop on a thread of its own.
+    pub(crate) server_thread: bool,
     /// tokio worker threads.
     pub(crate) workers: usize,
     /// Whether to write the files.
@@ -123,6 +133,9 @@ impl Config {
         let mut size = 4096;
         let mut jsonl = false;
         let mut io_threads = 1;
+        let mut io_spin = None;
+        let mut shared_context = false;
+        let mut server_thread = false;
         let mut workers = 2;
         let mut files = true;
         let mut child = None;
@@ -164,6 +177,13 @@ impl Config {
                 "--connections" => connections = Some(number(value()?)?),
                 "--size" => size = number(value()?)?,
                 "--io-threads" => io_threads = number(value()?)?,
+                "--io-spin" => {
+                    let v = value()?;
+                    let us: u64 = v.parse().map_err(|_| format!("bad --io-spin `{v}`"))?;
+                    io_spin = Some(Duration::from_micros(us));
+                }
+                "--shared-context" => shared_context = true,
+                "--server-thread" => server_thread = true,
                 "--workers" => workers = number(value()?)?,
                 "--wire" => match value()?.as_str() {
                     "jsonl" => jsonl = true,
@@ -194,6 +214,9 @@ impl Config {
             size,
             jsonl,
             io_threads,
+            io_spin,
+            shared_context,
+            server_thread,
             workers,
             files: files && mode != Mode::Smoke,
             child,
@@ -221,6 +244,16 @@ impl Config {
             "--workers".to_owned(),
             self.workers.to_string(),
         ];
+        if let Some(spin) = self.io_spin {
+            args.push("--io-spin".to_owned());
+            args.push(spin.as_micros().to_string());
+        }
+        if self.shared_context {
+            args.push("--shared-context".to_owned());
+        }
+        if self.server_thread {
+            args.push("--server-thread".to_owned());
+        }
         if self.mode == Mode::Smoke {
             // `--bench` would make the child measure in quick mode; it
             // only says "measuring", the explicit figures say how much.
@@ -691,6 +724,14 @@ fn write_files(
     );
     let _ = writeln!(json, "  \"iterations\": {},", cfg.iterations);
     let _ = writeln!(json, "  \"smolmq_io_threads\": {},", cfg.io_threads);
+    let _ = writeln!(
+        json,
+        "  \"smolmq_io_spin_us\": {},",
+        cfg.io_spin
+            .map_or("null".to_owned(), |s| s.as_micros().to_string())
+    );
+    let _ = writeln!(json, "  \"smolmq_shared_context\": {},", cfg.shared_context);
+    let _ = writeln!(json, "  \"smolmq_server_thread\": {},", cfg.server_thread);
     let _ = writeln!(json, "  \"tokio_workers\": {},", cfg.workers);
     let _ = writeln!(json, "  \"loadavg_before\": \"{load_before}\",");
     let _ = writeln!(json, "  \"loadavg_after\": \"{load_after}\",");

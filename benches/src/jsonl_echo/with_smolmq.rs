@@ -6,8 +6,11 @@ use super::{request_line, request_params, Config, Rig};
 use async_executor::LocalExecutor;
 use bytes::Bytes;
 use serde_json::value::RawValue;
-use smolmq::{Context, Error, Msg, Socket, SocketOptions, SocketType};
 use smolmq::mcp::{Call, Client, Dispatcher, Server};
+use smolmq::{Error, Msg, Socket, SocketOptions};
+use smolmq_core::{Context, ContextConfig};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -24,6 +27,27 @@ fn options() -> SocketOptions {
         rcvtimeo: Some(Duration::from_millis(100)),
         ..SocketOptions::default()
     }
+}
+
+/// A context with `cfg`'s I/O threads and spin, and the tcp transport.
+fn context(cfg: &Config) -> Result<Context, String> {
+    let mut config = ContextConfig::new().io_threads(cfg.io_threads);
+    if let Some(spin) = cfg.io_spin {
+        config = config.io_spin(spin);
+    }
+    let ctx = Context::with_config(config).map_err(|e| e.to_string())?;
+    ctx.add_transport(Arc::new(smolmq::tcp::TcpTransport));
+    Ok(ctx)
+}
+
+/// The contexts of the server and of the clients: one shared, or two.
+fn contexts(cfg: &Config) -> Result<(Context, Context), String> {
+    let server = context(cfg)?;
+    let clients = match cfg.shared_context {
+        true => server.clone(),
+        false => context(cfg)?,
+    };
+    Ok((server, clients))
 }
 
 /// The endpoint to bind for `cfg`'s wire.
@@ -77,16 +101,20 @@ impl Drop for Serving {
 
 /// Runs one task per client on a single-threaded executor for `duration`:
 /// `round_trip(client)` makes one request and waits for its response.
+///
+/// `serve`, if given, is the server's loop, run on the same thread until
+/// every client is done (then dropped: no request is in flight by then).
 fn drive<C, F, Fut>(
     clients: &mut Vec<C>,
     hists: &mut [Histogram],
     duration: Duration,
     hist: &mut Histogram,
     round_trip: F,
+    serve: Option<Pin<Box<dyn Future<Output = String> + '_>>>,
 ) -> Result<(u64, Duration), String>
 where
     F: Fn(C) -> Fut + Clone,
-    Fut: std::future::Future<Output = (C, Result<(), String>)>,
+    Fut: Future<Output = (C, Result<(), String>)>,
 {
     let stop = Arc::new(AtomicBool::new(false));
     let ex = LocalExecutor::new();
@@ -127,8 +155,15 @@ where
             }
             out
         };
-        futures_lite::future::zip(timer, all).await.1
-    }));
+        let clients = async { Ok(futures_lite::future::zip(timer, all).await.1) };
+        match serve {
+            None => clients.await,
+            Some(serve) => {
+                let serve = async { Err(format!("the server stopped: {}", serve.await)) };
+                futures_lite::future::or(clients, serve).await
+            }
+        }
+    }))?;
     let took = started.elapsed();
     drop(ex);
     let mut total = 0;
@@ -154,8 +189,10 @@ where
 pub(crate) struct Transport {
     /// The clients' context (kept alive).
     _ctx: Context,
-    /// The server loop (dropped before the context).
-    _server: Serving,
+    /// The server loop on a thread of its own (`--server-thread`).
+    _server: Option<Serving>,
+    /// The server's socket, when it runs on the clients' thread.
+    router: Option<Socket>,
     /// The clients, between iterations.
     clients: Vec<Socket>,
     /// One histogram per client, allocated once.
@@ -168,23 +205,28 @@ impl Transport {
     /// A server and `cfg.connections` connected clients.
     pub(crate) fn new(cfg: &Config) -> Result<Transport, String> {
         let err = |e: Error| e.to_string();
-        let server_ctx = Context::with_io_threads(cfg.io_threads).map_err(|e| e.to_string())?;
-        let mut router = server_ctx.socket(SocketType::Router).map_err(err)?;
+        let (server_ctx, ctx) = contexts(cfg)?;
+        let mut router = smolmq::reqrep::router(&server_ctx);
         router.set_options(options()).map_err(err)?;
         router.bind(bind_endpoint(cfg)).map_err(err)?;
         let endpoint = router
             .last_endpoint()
             .ok_or("no bound endpoint")?
             .to_string();
-        let server = Serving::spawn(move || {
-            let _keep = &server_ctx;
-            let msg = router.recv_blocking()?;
-            router.send_blocking(msg).map_err(|e| e.into_error())
-        });
-        let ctx = Context::with_io_threads(cfg.io_threads).map_err(|e| e.to_string())?;
+        let (server, router) = match cfg.server_thread {
+            true => (
+                Some(Serving::spawn(move || {
+                    let _keep = &server_ctx;
+                    let msg = router.recv_blocking()?;
+                    router.send_blocking(msg).map_err(|e| e.into_error())
+                })),
+                None,
+            ),
+            false => (None, Some(router)),
+        };
         let mut clients = Vec::new();
         for _ in 0..cfg.connections {
-            let mut s = ctx.socket(SocketType::Dealer).map_err(err)?;
+            let mut s = smolmq::reqrep::dealer(&ctx);
             s.set_options(options()).map_err(err)?;
             s.connect(&endpoint).map_err(err)?;
             clients.push(s);
@@ -192,6 +234,7 @@ impl Transport {
         Ok(Transport {
             _ctx: ctx,
             _server: server,
+            router,
             clients,
             hists: (0..cfg.connections).map(|_| Histogram::new()).collect(),
             payload: Bytes::from(request_line(cfg.size, 1)),
@@ -202,6 +245,19 @@ impl Transport {
 impl Rig for Transport {
     fn run(&mut self, duration: Duration, hist: &mut Histogram) -> Result<(u64, Duration), String> {
         let payload = self.payload.clone();
+        let serve = self.router.as_mut().map(|router| {
+            Box::pin(async move {
+                loop {
+                    let msg = match router.recv().await {
+                        Ok(msg) => msg,
+                        Err(e) => return e.to_string(),
+                    };
+                    if let Err(e) = router.send(msg).await {
+                        return e.to_string();
+                    }
+                }
+            }) as Pin<Box<dyn Future<Output = String> + '_>>
+        });
         drive(
             &mut self.clients,
             &mut self.hists,
@@ -226,6 +282,7 @@ impl Rig for Transport {
                     (socket, done)
                 }
             },
+            serve,
         )
     }
 }
@@ -235,8 +292,10 @@ impl Rig for Transport {
 pub(crate) struct Mcp {
     /// The clients' context (kept alive).
     _ctx: Context,
-    /// The server loop.
-    _server: Serving,
+    /// The server loop on a thread of its own (`--server-thread`).
+    _server: Option<Serving>,
+    /// The server, when it runs on the clients' thread.
+    server: Option<Server>,
     /// The clients, between iterations.
     clients: Vec<Client>,
     /// One histogram per client.
@@ -249,7 +308,7 @@ impl Mcp {
     /// A server and `cfg.connections` connected clients.
     pub(crate) fn new(cfg: &Config) -> Result<Mcp, String> {
         let err = |e: Error| e.to_string();
-        let server_ctx = Context::with_io_threads(cfg.io_threads).map_err(|e| e.to_string())?;
+        let (server_ctx, ctx) = contexts(cfg)?;
         let mut methods = Dispatcher::new();
         methods.add("echo", |call: &Call<'_>| {
             Ok(call.params.map_or_else(
@@ -264,11 +323,16 @@ impl Mcp {
             .last_endpoint()
             .ok_or("no bound endpoint")?
             .to_string();
-        let serving = Serving::spawn(move || {
-            let _keep = &server_ctx;
-            server.serve_next(Some(Duration::from_millis(100)))
-        });
-        let ctx = Context::with_io_threads(cfg.io_threads).map_err(|e| e.to_string())?;
+        let (serving, server) = match cfg.server_thread {
+            true => (
+                Some(Serving::spawn(move || {
+                    let _keep = &server_ctx;
+                    server.serve_next(Some(Duration::from_millis(100)))
+                })),
+                None,
+            ),
+            false => (None, Some(server)),
+        };
         let mut clients = Vec::new();
         for _ in 0..cfg.connections {
             let mut c = Client::connect(&ctx, &endpoint).map_err(err)?;
@@ -281,6 +345,7 @@ impl Mcp {
         Ok(Mcp {
             _ctx: ctx,
             _server: serving,
+            server,
             clients,
             hists: (0..cfg.connections).map(|_| Histogram::new()).collect(),
             params: Arc::from(params),
@@ -291,6 +356,10 @@ impl Mcp {
 impl Rig for Mcp {
     fn run(&mut self, duration: Duration, hist: &mut Histogram) -> Result<(u64, Duration), String> {
         let params = self.params.clone();
+        let serve = self.server.as_mut().map(|server| {
+            Box::pin(async move { server.run_async().await.to_string() })
+                as Pin<Box<dyn Future<Output = String> + '_>>
+        });
         drive(
             &mut self.clients,
             &mut self.hists,
@@ -311,6 +380,7 @@ impl Rig for Mcp {
                     (client, done)
                 }
             },
+            serve,
         )
     }
 }

@@ -93,11 +93,11 @@ mod wait;
 
 pub use client::{CallError, Client, ClientStats, DEFAULT_TIMEOUT, MAX_INCOMING};
 pub use dispatch::{to_result, Call, DispatchStats, Dispatcher, Handler, HandlerResult};
+/// Raw JSON text, the type of params and results (serde_json's).
+pub use serde_json::value::RawValue;
 pub use server::{Server, DEFAULT_SEND_TIMEOUT};
 pub use smolmq_jsonl::jsonrpc;
 pub use smolmq_jsonl::jsonrpc::{ErrorObject, Id, Message};
-/// Raw JSON text, the type of params and results (serde_json's).
-pub use serde_json::value::RawValue;
 
 /// Compile-time checks that servers and clients can move between threads.
 #[allow(dead_code)]
