@@ -67,5 +67,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Ok::<_, CallError>(())
     })?;
+    client.close(Duration::from_secs(5));
     Ok(())
 }

@@ -111,5 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!("{:?}", server.dispatcher().stats());
+    // Write the last answers out before the context goes.
+    server.close(std::time::Duration::from_secs(5));
     Ok(())
 }

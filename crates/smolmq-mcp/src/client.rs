@@ -1,6 +1,6 @@
 //! The client: requests out, responses matched to them by id.
 
-use crate::wait::{recv_by, recv_until, send_by, send_until};
+use crate::wait::{close_and_flush, recv_by, recv_until, send_by, send_until};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use smolmq_core::{Context, Error, Msg, Socket};
@@ -164,6 +164,13 @@ impl Client {
     /// The socket, for its options and monitor.
     pub fn socket(&mut self) -> &mut Socket {
         &mut self.socket
+    }
+
+    /// Closes the socket, waiting at most `limit` for what it queued (a
+    /// last notification, say) to be written; whether it all was. Pending
+    /// requests are forgotten.
+    pub fn close(self, limit: Duration) -> bool {
+        close_and_flush(self.socket, limit)
     }
 
     /// The socket back; pending requests are forgotten.

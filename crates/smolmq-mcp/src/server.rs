@@ -2,7 +2,7 @@
 //! the responses back.
 
 use crate::dispatch::Dispatcher;
-use crate::wait::{recv_by, recv_until, send_by, send_until};
+use crate::wait::{close_and_flush, recv_by, recv_until, send_by, send_until};
 use bytes::Bytes;
 use smolmq_core::{Context, Error, Msg, Result, Socket};
 use smolmq_jsonl::jsonrpc::ErrorObject;
@@ -88,6 +88,13 @@ impl Server {
     /// Responses dropped because they could not be sent.
     pub fn dropped_responses(&self) -> u64 {
         self.dropped
+    }
+
+    /// Closes the socket, waiting at most `limit` for the responses it
+    /// queued to be written; whether they all were. Call it before a
+    /// program ends: dropping the context stops its I/O threads at once.
+    pub fn close(self, limit: Duration) -> bool {
+        close_and_flush(self.socket, limit)
     }
 
     /// The socket and the method table back.

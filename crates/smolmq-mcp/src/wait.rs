@@ -71,6 +71,26 @@ pub(crate) async fn send_by(
     sent.map_err(SendError::into_error)
 }
 
+/// Drops `socket` and waits until its connections have written what it
+/// queued, at most `limit`; whether they did. (Dropping a context stops
+/// its I/O threads at once: a program that answers and exits loses its
+/// last answers without this.)
+pub(crate) fn close_and_flush(mut socket: Socket, limit: std::time::Duration) -> bool {
+    // The monitor channel closes once the socket's last task has ended,
+    // and each engine ends after writing out its queue.
+    let events = socket.monitor();
+    drop(socket);
+    let deadline = Instant::now() + limit;
+    while !events.is_disconnected() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        let _ = events.recv_timeout(left.min(std::time::Duration::from_millis(50)));
+    }
+    true
+}
+
 /// Runs `fut` until it completes (`Some`) or `deadline` passes (`None`).
 async fn race<F: Future>(fut: F, deadline: Instant) -> Option<F::Output> {
     let mut fut = pin!(fut);

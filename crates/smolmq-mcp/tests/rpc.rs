@@ -293,3 +293,33 @@ fn what_the_server_sends_unasked_waits_in_incoming() {
     let stats = c.stats();
     assert_eq!((stats.matched, stats.unmatched, stats.malformed), (1, 1, 1));
 }
+
+#[test]
+fn close_writes_the_last_answers_out_before_the_context_goes() {
+    for transport in [smolmq_tests::Transport::Tcp, smolmq_tests::Transport::Ipc] {
+        let server_ctx = context();
+        let mut server =
+            smolmq_mcp::Server::bind(&server_ctx, &common::bind_endpoint(transport), methods())
+                .unwrap();
+        let endpoint = server.socket().last_endpoint().unwrap().to_string();
+        let ctx = context();
+        let mut c = client(&ctx, &endpoint);
+        let ids: Vec<Id> = (0..50).map(|i| c.start("echo", [i]).unwrap()).collect();
+        let serving = std::thread::spawn(move || {
+            for _ in 0..50 {
+                server.serve_next(Some(TIMEOUT)).unwrap();
+            }
+            assert!(server.close(TIMEOUT), "flushed");
+            drop(server_ctx);
+        });
+        serving.join().unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(
+                c.wait(id, TIMEOUT).unwrap().get(),
+                format!("[{i}]"),
+                "{transport:?}"
+            );
+        }
+        assert!(c.close(TIMEOUT));
+    }
+}
