@@ -323,3 +323,25 @@ fn close_writes_the_last_answers_out_before_the_context_goes() {
         assert!(c.close(TIMEOUT));
     }
 }
+
+#[test]
+fn a_pair_serves_a_single_client() {
+    let ctx = context();
+    let mut socket = smolmq_tests::socket_with(&ctx, |_| {});
+    let endpoint = smolmq_tests::bind(&mut socket, smolmq_tests::Transport::Tcp);
+    let mut server = smolmq_mcp::Server::new(socket, methods());
+    let serving = std::thread::spawn(move || {
+        for _ in 0..2 {
+            server.serve_next(Some(TIMEOUT)).unwrap();
+        }
+        server
+    });
+    let mut pair = smolmq_tests::socket_with(&ctx, |_| {});
+    pair.connect(&endpoint).unwrap();
+    let mut c = Client::new(pair);
+    c.set_timeout(TIMEOUT);
+    assert_eq!(c.call("echo", json!({"a": 1})).unwrap().get(), r#"{"a":1}"#);
+    assert_eq!(c.call("nope", ()).unwrap_err().rpc().unwrap().code, -32601);
+    let mut server = serving.join().unwrap();
+    assert_eq!(server.dispatcher().stats().requests, 2);
+}
