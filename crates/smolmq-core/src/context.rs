@@ -185,6 +185,13 @@ impl Context {
         transports.push(transport);
     }
 
+    /// The tasks running on the I/O threads now: one per listener, per
+    /// connector and per connection. A snapshot, for tests and leak checks
+    /// (it falls back once closed connections have been cleaned up).
+    pub fn io_tasks(&self) -> usize {
+        self.inner.io.tasks()
+    }
+
     /// Creates a socket of type `kind` with its built-in pattern.
     ///
     /// Only PAIR is built in; other types fail with [`Error::Unsupported`]

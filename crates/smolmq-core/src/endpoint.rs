@@ -150,9 +150,10 @@ pub enum Endpoint {
 
 /// The wire format spoken over an endpoint's byte stream.
 #[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Wire {
     /// ZMTP 3.1, ZeroMQ's protocol (every scheme without `+jsonl`).
+    #[default]
     Zmtp,
     /// Line-delimited JSON: each message is one line ending in `\n`
     /// (MCP's and JSON-RPC 2.0's framing over a stream).

@@ -43,9 +43,10 @@ use std::fmt;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
-use std::time::Duration;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 /// Bytes asked of the stream per read.
 const READ_CHUNK: usize = 64 * 1024;
@@ -128,6 +129,9 @@ pub struct EngineConfig {
     /// Once the socket's end of the pipe is gone, keep writing what it
     /// queued for at most this long (LINGER); `None`: until written.
     pub linger: Option<Duration>,
+    /// Close the connection when nothing arrives from the peer for this
+    /// long (the socket's `idle_timeout`); `None`: never.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -140,6 +144,7 @@ impl fmt::Debug for EngineConfig {
             .field("heartbeat_ttl", &self.heartbeat_ttl)
             .field("heartbeat_timeout", &self.heartbeat_timeout)
             .field("linger", &self.linger)
+            .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -155,6 +160,7 @@ impl EngineConfig {
             heartbeat_ttl: None,
             heartbeat_timeout: None,
             linger: None,
+            idle_timeout: None,
         }
     }
 }
@@ -182,6 +188,17 @@ pub enum EngineExit {
     /// Nothing arrived from the peer within the heartbeat timeout or the
     /// peer's TTL.
     HeartbeatTimeout,
+    /// Nothing arrived from the peer within the idle timeout.
+    IdleTimeout,
+    /// A JSON-lines peer sent a line longer than the maximum; it was
+    /// answered with a JSON-RPC error line, then the connection closed.
+    LineTooLong {
+        /// The maximum line length in force, in bytes.
+        max: usize,
+    },
+    /// A message from the socket could not be written as one line (JSON
+    /// lines); the connection was closed rather than write part of it.
+    NotALine(String),
     /// Reading or writing the stream failed.
     Io(io::Error),
 }
@@ -197,6 +214,13 @@ impl fmt::Display for EngineExit {
             EngineExit::Command(e) => write!(f, "protocol error: {e}"),
             EngineExit::PeerError(reason) => write!(f, "peer sent ERROR: {reason}"),
             EngineExit::HeartbeatTimeout => f.write_str("heartbeat timed out"),
+            EngineExit::IdleTimeout => f.write_str("idle timeout: nothing received"),
+            EngineExit::LineTooLong { max } => write!(
+                f,
+                "peer sent a line longer than the maximum of {max} bytes (answered with a \
+                 JSON-RPC error line)"
+            ),
+            EngineExit::NotALine(why) => write!(f, "message cannot be sent as one line: {why}"),
             EngineExit::Io(e) => write!(f, "i/o error: {e}"),
         }
     }
@@ -205,7 +229,7 @@ impl fmt::Display for EngineExit {
 /// How far the read buffer's current allocation is initialised, as
 /// addresses (compared, never dereferenced).
 #[derive(Debug, Default, Clone, Copy)]
-struct InitMark {
+pub(crate) struct InitMark {
     /// End address of the allocation the mark describes.
     alloc_end: usize,
     /// Every byte of that allocation below this address is initialised.
@@ -214,7 +238,47 @@ struct InitMark {
 
 /// Wakes the engine's task on pipe events.
 #[derive(Default)]
-struct Wake(AtomicWaker);
+pub(crate) struct Wake(pub(crate) AtomicWaker);
+
+/// The idle timeout of a connection: expires when nothing was heard from
+/// the peer for `timeout`. Hearing something costs a clock read (once per
+/// read that returned bytes), the timer is re-armed only when it fires.
+pub(crate) struct IdleTimer {
+    /// The limit.
+    timeout: Duration,
+    /// When the peer was last heard from.
+    last: Instant,
+    /// Fires at `last + timeout` or earlier.
+    timer: Timer,
+}
+
+impl IdleTimer {
+    /// A timer that expires `timeout` from now unless the peer is heard.
+    pub(crate) fn new(timeout: Duration) -> IdleTimer {
+        IdleTimer {
+            timeout,
+            last: Instant::now(),
+            timer: Timer::after(timeout),
+        }
+    }
+
+    /// Something arrived from the peer (or we chose not to read it).
+    pub(crate) fn heard(&mut self) {
+        self.last = Instant::now();
+    }
+
+    /// True once `timeout` has passed since the peer was last heard.
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        while Pin::new(&mut self.timer).poll(cx).is_ready() {
+            let deadline = self.last + self.timeout;
+            if Instant::now() >= deadline {
+                return true;
+            }
+            self.timer.set_at(deadline);
+        }
+        false
+    }
+}
 
 impl PipeEvents for Wake {
     fn readable(&self, _: usize) {
@@ -225,6 +289,43 @@ impl PipeEvents for Wake {
     }
     fn closed(&self, _: usize) {
         self.0.wake();
+    }
+}
+
+/// The waker an engine reads its stream with: it records that the stream
+/// may have become readable, then wakes the engine's task. A pass woken by
+/// the pipe alone (messages to write) then skips the read, which would only
+/// find nothing: one failed system call less per wake-up. (Found and
+/// measured on the line engine first: 4.85 -> 3.0 `recvfrom` per round
+/// trip.)
+#[derive(Debug)]
+pub(crate) struct StreamWake {
+    /// The stream may have bytes (or an end of file, or an error) for us:
+    /// set by the reactor's wake-up, and after every read that did not find
+    /// the stream empty.
+    pub(crate) readable: AtomicBool,
+    /// The engine's task.
+    pub(crate) task: AtomicWaker,
+}
+
+impl StreamWake {
+    /// A gate that starts open: the first pass reads.
+    pub(crate) fn new() -> Arc<StreamWake> {
+        Arc::new(StreamWake {
+            readable: AtomicBool::new(true),
+            task: AtomicWaker::new(),
+        })
+    }
+}
+
+impl std::task::Wake for StreamWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.readable.store(true, Ordering::Release);
+        self.task.wake();
     }
 }
 
@@ -253,6 +354,10 @@ pub struct Engine<'p, O = NoObserver> {
     pipe: &'p mut Pipe<Msg>,
     /// Woken by the pipe.
     wake: Arc<Wake>,
+    /// Woken by the stream's readiness; gates reads.
+    stream_wake: Arc<StreamWake>,
+    /// `stream_wake` as a waker, for the stream's reads.
+    stream_waker: Waker,
     /// Told about handshake results.
     observer: O,
     /// Set-up.
@@ -299,6 +404,8 @@ pub struct Engine<'p, O = NoObserver> {
     heard_from_peer: bool,
     /// LINGER deadline, armed when the socket's end of the pipe goes.
     linger_timer: Option<Timer>,
+    /// The idle timeout, when set.
+    idle: Option<IdleTimer>,
     /// The version the peer announced (after the handshake).
     peer_version: Version,
     /// We are a SUB / XSUB: subscription messages from the pipe go out as
@@ -351,10 +458,14 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         let mut handshake = handshake;
         handshake.poll_transmit(&mut raw_out);
         let ours = config.handshake.socket_type;
+        let idle_timeout = config.idle_timeout;
+        let stream_wake = StreamWake::new();
         Ok(Engine {
             stream,
             pipe,
             wake,
+            stream_waker: Waker::from(stream_wake.clone()),
+            stream_wake,
             observer,
             handshake_timer: config.handshake_ivl.map(Timer::after),
             config,
@@ -375,6 +486,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             silence_timer: None,
             heard_from_peer: false,
             linger_timer: None,
+            idle: idle_timeout.map(IdleTimer::new),
             peer_version: Version::V3_1,
             sends_subscriptions: matches!(ours, SocketType::Sub | SocketType::XSub),
             takes_subscriptions: matches!(ours, SocketType::Pub | SocketType::XPub),
@@ -382,14 +494,31 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
     }
 
     /// Reads what the stream has into the buffer. `Ok(true)` if bytes
-    /// arrived; end of file sets `eof`.
-    fn read_some(&mut self, cx: &mut Context<'_>) -> Result<bool, EngineExit> {
+    /// arrived; end of file sets `eof`. Does nothing unless the stream may
+    /// be readable (see [`StreamWake`]).
+    fn read_some(&mut self) -> Result<bool, EngineExit> {
         if self.eof {
             return Ok(false);
         }
-        if self.large.is_some() {
-            return self.read_large(cx);
+        // Cleared before the read: a wake-up during it sets it again.
+        if !self.stream_wake.readable.swap(false, Ordering::AcqRel) {
+            return Ok(false);
         }
+        let read = if self.large.is_some() {
+            self.read_large()
+        } else {
+            self.read_buffered()
+        };
+        if !matches!(read, Ok(false)) || self.eof {
+            // Bytes came (there may be more), or an end or an error: look
+            // again next time.
+            self.stream_wake.readable.store(true, Ordering::Release);
+        }
+        read
+    }
+
+    /// [`read_some`](Engine::read_some) into the read buffer.
+    fn read_buffered(&mut self) -> Result<bool, EngineExit> {
         let start = self.read_buf.len();
         if self.read_buf.capacity() - start < READ_CHUNK / 4 {
             // Frames sliced out earlier may still share the old buffer; a
@@ -401,7 +530,8 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             room = room.min(LARGE_LOOKAHEAD);
         }
         self.expose_spare(room);
-        let polled = Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf[start..]);
+        let mut cx = Context::from_waker(&self.stream_waker);
+        let polled = Pin::new(&mut self.stream).poll_read(&mut cx, &mut self.read_buf[start..]);
         match polled {
             Poll::Ready(Ok(0)) => {
                 self.read_buf.truncate(start);
@@ -411,6 +541,9 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             Poll::Ready(Ok(n)) => {
                 self.read_buf.truncate(start + n);
                 self.heard_from_peer = true;
+                if let Some(idle) = self.idle.as_mut() {
+                    idle.heard();
+                }
                 Ok(true)
             }
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {
@@ -429,13 +562,14 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
     }
 
     /// Reads the rest of a large body, and no further, into its buffer.
-    fn read_large(&mut self, cx: &mut Context<'_>) -> Result<bool, EngineExit> {
+    fn read_large(&mut self) -> Result<bool, EngineExit> {
         let Some(large) = self.large.as_mut() else {
             return Ok(false);
         };
         let want = large.body_len - large.buf.len();
         let spare = &mut large.buf.spare_capacity_mut()[..want];
-        match Pin::new(&mut self.stream).poll_read(cx, spare) {
+        let mut cx = Context::from_waker(&self.stream_waker);
+        match Pin::new(&mut self.stream).poll_read(&mut cx, spare) {
             Poll::Ready(Ok(0)) => {
                 self.eof = true;
                 Ok(false)
@@ -445,6 +579,9 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
                 // `filled` is within the capacity: `want` was.
                 let _ = large.buf.set_len(filled);
                 self.heard_from_peer = true;
+                if let Some(idle) = self.idle.as_mut() {
+                    idle.heard();
+                }
                 Ok(true)
             }
             Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Ok(true),
@@ -494,35 +631,10 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         Some((large.buf.freeze(), large.more))
     }
 
-    /// Extends `read_buf` by `room` initialised bytes to read into, zeroing
-    /// only bytes never initialised before.
-    ///
-    /// Zeroing the whole spare capacity before every read attempt (most of
-    /// which find nothing) cost more than the messages themselves; instead we
-    /// remember how far this allocation has been initialised.
+    /// Extends `read_buf` by `room` initialised bytes to read into (see
+    /// [`expose_spare`]).
     fn expose_spare(&mut self, room: usize) {
-        let len = self.read_buf.len();
-        let base = self.read_buf.as_ptr() as usize;
-        let alloc_end = base + self.read_buf.capacity();
-        if alloc_end != self.init.alloc_end {
-            // A new (or grown) allocation: only the live bytes are known
-            // to be initialised.
-            self.init = InitMark {
-                alloc_end,
-                init_end: base + len,
-            };
-        }
-        let known = self.init.init_end.saturating_sub(base + len).min(room);
-        // SAFETY: `read_buf` has capacity for `len + room` bytes, and the
-        // `known` bytes past `len` lie in this allocation below `init_end`:
-        // they were zeroed by an earlier `resize` or written by a read, and
-        // `BytesMut` never de-initialises memory (truncate, split_to and an
-        // in-place reclaim only move its cursors or copy initialised bytes).
-        // A different allocation would have a different end address (two
-        // live allocations cannot share one), which resets the mark above.
-        unsafe { self.read_buf.set_len(len + known) };
-        self.read_buf.resize(len + room, 0);
-        self.init.init_end = self.init.init_end.max(base + len + room);
+        expose_spare(&mut self.read_buf, &mut self.init, room);
     }
 
     /// Writes buffered output. `Ok(true)` if bytes went out.
@@ -778,6 +890,15 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
                 return Err(EngineExit::HandshakeTimeout);
             }
         }
+        if let Some(idle) = self.idle.as_mut() {
+            if self.held.is_some() {
+                // Not reading (our backpressure) is not the peer's silence.
+                idle.heard();
+            }
+            if idle.poll_expired(cx) {
+                return Err(EngineExit::IdleTimeout);
+            }
+        }
         if let Some(t) = self.ping_timer.as_mut() {
             if Pin::new(t).poll(cx).is_ready() {
                 let ttl = self.config.heartbeat_ttl.map_or(0, |d| {
@@ -823,7 +944,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             progress |= self.held.is_none();
         }
         if self.handshake.is_some() {
-            if self.read_some(cx)? {
+            if self.read_some()? {
                 progress = true;
             }
             if self.advance_handshake()? {
@@ -831,7 +952,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
             }
         } else if self.held.is_none() {
             progress |= self.decode_buffered()?;
-            if self.held.is_none() && self.read_some(cx)? {
+            if self.held.is_none() && self.read_some()? {
                 progress = true;
                 self.decode_buffered()?;
             }
@@ -845,6 +966,38 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
         progress |= self.write_some(cx)?;
         Ok(progress)
     }
+}
+
+/// Extends `buf` by `room` initialised bytes to read into, zeroing only
+/// bytes never initialised before (`init` remembers how far the current
+/// allocation is).
+///
+/// Zeroing the whole spare capacity before every read attempt (most of
+/// which find nothing) cost more than the messages themselves; instead we
+/// remember how far this allocation has been initialised.
+pub(crate) fn expose_spare(buf: &mut BytesMut, init: &mut InitMark, room: usize) {
+    let len = buf.len();
+    let base = buf.as_ptr() as usize;
+    let alloc_end = base + buf.capacity();
+    if alloc_end != init.alloc_end {
+        // A new (or grown) allocation: only the live bytes are known
+        // to be initialised.
+        *init = InitMark {
+            alloc_end,
+            init_end: base + len,
+        };
+    }
+    let known = init.init_end.saturating_sub(base + len).min(room);
+    // SAFETY: `buf` has capacity for `len + room` bytes, and the `known`
+    // bytes past `len` lie in this allocation below `init_end`: they were
+    // zeroed by an earlier `resize` or written by a read, and `BytesMut`
+    // never de-initialises memory (truncate, split_to and an in-place
+    // reclaim only move its cursors or copy initialised bytes). A
+    // different allocation would have a different end address (two live
+    // allocations cannot share one), which resets the mark above.
+    unsafe { buf.set_len(len + known) };
+    buf.resize(len + room, 0);
+    init.init_end = init.init_end.max(base + len + room);
 }
 
 /// Adds a message to the encoder: inline (small) frames are copied into
@@ -868,6 +1021,7 @@ impl<O: EngineObserver + Unpin> Future for Engine<'_, O> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<EngineExit> {
         let this = self.get_mut();
         this.wake.0.register(cx.waker());
+        this.stream_wake.task.register(cx.waker());
         for _ in 0..BUDGET {
             let progress = match this.pass(cx) {
                 Ok(progress) => progress,

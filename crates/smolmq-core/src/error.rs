@@ -2,7 +2,7 @@
 
 #![deny(unsafe_code)]
 
-use crate::endpoint::EndpointError;
+use crate::endpoint::{Endpoint, EndpointError};
 use crate::options::OptionError;
 use core::fmt;
 use smolmq_zmtp::SocketType;
@@ -70,6 +70,21 @@ pub enum Error {
         /// The peer's.
         peer: SocketType,
     },
+    /// The message cannot be sent as one JSON line (a socket with a
+    /// `+jsonl` endpoint): more than one frame after routing, an empty
+    /// payload, a `\n` inside it or a `\r` at its end. Nothing was sent.
+    NotALine(String),
+    /// A connecting socket gave up on its endpoint after
+    /// `reconnect_max_attempts` failed attempts, and has no peer and no
+    /// other endpoint left to send to or receive from.
+    ConnectGaveUp {
+        /// The endpoint given up on (boxed: the error stays small).
+        endpoint: Box<Endpoint>,
+        /// The failed attempts in a row.
+        attempts: u32,
+        /// Why the last attempt failed.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -108,6 +123,16 @@ impl fmt::Display for Error {
             Error::Incompatible { ours, peer } => {
                 write!(f, "a {ours} socket cannot talk to a {peer} peer")
             }
+            Error::NotALine(why) => write!(f, "message cannot be sent as one line: {why}"),
+            Error::ConnectGaveUp {
+                endpoint,
+                attempts,
+                reason,
+            } => write!(
+                f,
+                "gave up connecting to {endpoint} after {attempts} failed attempts \
+                 (last: {reason})"
+            ),
         }
     }
 }
@@ -125,7 +150,9 @@ impl std::error::Error for Error {
             | Error::Unsupported(_)
             | Error::State(_)
             | Error::Unroutable
-            | Error::Incompatible { .. } => None,
+            | Error::Incompatible { .. }
+            | Error::NotALine(_)
+            | Error::ConnectGaveUp { .. } => None,
         }
     }
 }
@@ -155,7 +182,9 @@ impl From<Error> for io::Error {
     /// For callers that speak `io::Result`: `WouldBlock` and `Timeout` map
     /// to the kinds of the same names, `Closed` to `NotConnected`, bad
     /// endpoints and options to `InvalidInput`, an oversized message to
-    /// `InvalidData`, and an I/O error is unwrapped.
+    /// `InvalidData`, a message that cannot be a line to `InvalidInput`, a
+    /// connector that gave up to `NotConnected`, and an I/O error is
+    /// unwrapped.
     fn from(err: Error) -> io::Error {
         let kind = match err {
             Error::Io(io) => return io,
@@ -168,6 +197,8 @@ impl From<Error> for io::Error {
             Error::State(_) => io::ErrorKind::InvalidInput,
             Error::Unroutable => io::ErrorKind::HostUnreachable,
             Error::Incompatible { .. } => io::ErrorKind::ConnectionRefused,
+            Error::NotALine(_) => io::ErrorKind::InvalidInput,
+            Error::ConnectGaveUp { .. } => io::ErrorKind::NotConnected,
         };
         io::Error::new(kind, err)
     }

@@ -99,6 +99,17 @@ pub struct IoThreads {
     threads: Vec<IoThread>,
     /// Round-robin cursor.
     next: AtomicUsize,
+    /// Tasks spawned and not yet finished or dropped.
+    live: Arc<AtomicUsize>,
+}
+
+/// Counts a task as live until its future is done or dropped.
+struct Live(Arc<AtomicUsize>);
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl IoThreads {
@@ -130,6 +141,7 @@ impl IoThreads {
         Ok(IoThreads {
             threads,
             next: AtomicUsize::new(0),
+            live: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -151,7 +163,18 @@ impl IoThreads {
         F::Output: Send + 'static,
     {
         let n = self.next.fetch_add(1, Ordering::Relaxed) % self.threads.len();
-        self.threads[n].shared.executor.spawn(future)
+        self.live.fetch_add(1, Ordering::Relaxed);
+        let live = Live(self.live.clone());
+        self.threads[n].shared.executor.spawn(async move {
+            let _live = live;
+            future.await
+        })
+    }
+
+    /// Tasks spawned and not yet finished (or cancelled): listeners,
+    /// connectors, connections. For leak checks; a snapshot.
+    pub fn tasks(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
     }
 }
 

@@ -38,7 +38,9 @@
 //!   socket and each peer, waking their owners only on transitions.
 //! * [`engine`]: the ZMTP engine joining a byte stream, the codec and a
 //!   pipe: batched vectored writes, zero-copy reads of large frames,
-//!   heartbeats.
+//!   heartbeats. Endpoints with `+jsonl` (`tcp+jsonl://`) get a
+//!   JSON-lines engine instead (smolmq-jsonl's framing, no handshake; see
+//!   [`Socket`]'s docs).
 //! * [`io_thread`]: the threads running engines on the async-io reactor.
 //! * [`Context`], [`Socket`], [`pattern`], [`monitor`]: the socket layer;
 //!   [`pattern::LoadBalancer`] and [`pattern::FairQueue`] are the routing
@@ -66,6 +68,8 @@ mod error;
 mod extensions;
 #[cfg(not(loom))]
 pub mod io_thread;
+#[cfg(not(loom))]
+mod lines;
 pub mod monitor;
 mod msg;
 mod options;

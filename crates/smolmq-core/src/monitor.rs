@@ -54,6 +54,19 @@ pub enum SocketEvent {
         /// How long it waits first.
         delay: Duration,
     },
+    /// A connecting socket stopped trying: `attempts` connection attempts
+    /// in a row failed (`reconnect_max_attempts`). The messages queued for
+    /// the endpoint are dropped; see
+    /// [`Error::ConnectGaveUp`](crate::Error::ConnectGaveUp) for what sends
+    /// and receives do then.
+    ConnectGaveUp {
+        /// The endpoint.
+        endpoint: Endpoint,
+        /// The failed attempts in a row.
+        attempts: u32,
+        /// Why the last one failed.
+        reason: String,
+    },
     /// The ZMTP handshake with a peer succeeded.
     HandshakeSucceeded {
         /// The endpoint the connection belongs to.

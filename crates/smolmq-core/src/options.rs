@@ -73,6 +73,9 @@ pub const MAX_ROUTING_ID: usize = 255;
 /// | `immediate` | `ZMQ_IMMEDIATE` | `false` | |
 /// | `backlog` | `ZMQ_BACKLOG` | 100 | |
 /// | `mechanism` | `ZMQ_PLAIN_SERVER`, `ZMQ_PLAIN_USERNAME`, `ZMQ_PLAIN_PASSWORD` | `Null` | see the field |
+/// | `reconnect_jitter` | (libzmq adds its own) | 0 | percent, 0 to 100 |
+/// | `reconnect_max_attempts` | (none) | `None` | `None` = keep trying |
+/// | `idle_timeout` | (none) | `None` | `None` = never |
 /// | `extensions` | (transport options: TLS, ...) | empty | |
 ///
 /// Where `None` means "off", `Some(Duration::ZERO)` is refused by
@@ -174,6 +177,29 @@ pub struct SocketOptions {
     /// `plain_server(|_| Ok(()))` does the same). Both sides must use the
     /// same mechanism. CURVE and GSSAPI are not implemented.
     pub mechanism: MechanismConfig,
+    /// Random jitter on every reconnect wait, in percent (0 to 100): each
+    /// wait given by [`reconnect_delay`](SocketOptions::reconnect_delay) is
+    /// shortened by a random fraction of up to this share (see
+    /// [`jittered`](SocketOptions::jittered)), so that many clients cut off
+    /// at once do not all come back at the same instant. Default 0: none.
+    pub reconnect_jitter: u8,
+    /// The most connection attempts in a row that may fail (connect refused
+    /// or timed out, transport handshake failed) before a connecting socket
+    /// gives up on the endpoint. It then reports
+    /// [`SocketEvent::ConnectGaveUp`](crate::SocketEvent::ConnectGaveUp),
+    /// drops the messages queued for that endpoint, and, once it has no
+    /// peer and no other endpoint left, sends and receives fail with
+    /// [`Error::ConnectGaveUp`](crate::Error::ConnectGaveUp) instead of
+    /// waiting. The count restarts after each connection that succeeds.
+    /// `None` (the default) keeps trying forever, as libzmq; at least 1.
+    pub reconnect_max_attempts: Option<u32>,
+    /// Close a connection when nothing has arrived from its peer for this
+    /// long (reported as `SocketEvent::Disconnected` with an idle timeout
+    /// as the reason; a connecting socket then reconnects). Time during
+    /// which the socket itself holds the peer back (its RCVHWM is reached)
+    /// does not count. Applies to ZMTP and JSON-lines endpoints alike.
+    /// `None` (the default): never.
+    pub idle_timeout: Option<Duration>,
     /// Options of a transport's own (TLS certificates, ...), one value per
     /// type, read by the transport at bind, connect and per connection:
     /// see [`Extensions`](crate::Extensions). Empty by default; not checked
@@ -209,6 +235,9 @@ impl Default for SocketOptions {
             immediate: false,
             backlog: 100,
             mechanism: MechanismConfig::Null,
+            reconnect_jitter: 0,
+            reconnect_max_attempts: None,
+            idle_timeout: None,
             extensions: crate::Extensions::default(),
         }
     }
@@ -227,7 +256,9 @@ impl SocketOptions {
     ///   have lower limits, reported when the option is applied);
     /// * `routing_id` is 1 to 255 bytes and does not start with a zero byte;
     /// * `backlog` is at most `i32::MAX`;
-    /// * a PLAIN client's user name and password are at most 255 bytes.
+    /// * a PLAIN client's user name and password are at most 255 bytes;
+    /// * `reconnect_jitter` is at most 100, `reconnect_max_attempts` at
+    ///   least 1, `idle_timeout` not `Some(Duration::ZERO)`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -280,7 +311,41 @@ impl SocketOptions {
                 }
             }
         }
+        check_count("reconnect_jitter", u64::from(self.reconnect_jitter), 0, 100)?;
+        if let Some(n) = self.reconnect_max_attempts {
+            check_count(
+                "reconnect_max_attempts",
+                u64::from(n),
+                1,
+                u64::from(u32::MAX),
+            )?;
+        }
+        check_nonzero("idle_timeout", self.idle_timeout)?;
         Ok(())
+    }
+
+    /// `delay` with `reconnect_jitter` applied: shortened by
+    /// `reconnect_jitter` percent times `random / u32::MAX`, so that a
+    /// uniformly random `random` gives a wait uniformly spread over
+    /// `[delay × (1 − jitter), delay]` (never above the backoff's ceiling).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use smolmq_core::SocketOptions;
+    ///
+    /// let opts = SocketOptions { reconnect_jitter: 50, ..SocketOptions::default() };
+    /// let d = Duration::from_millis(400);
+    /// assert_eq!(opts.jittered(d, 0), d);
+    /// assert_eq!(opts.jittered(d, u32::MAX), Duration::from_millis(200));
+    /// ```
+    pub fn jittered(&self, delay: Duration, random: u32) -> Duration {
+        let jitter = u64::from(self.reconnect_jitter.min(100));
+        // Parts per (100 × u32::MAX) to take off, in 128 bits: no overflow.
+        let off = u128::from(jitter) * u128::from(random);
+        let scale = 100 * u128::from(u32::MAX);
+        let nanos = delay.as_nanos();
+        let cut = nanos * off / scale;
+        Duration::from_nanos(u64::try_from(nanos - cut).unwrap_or(u64::MAX))
     }
 
     /// The wait before reconnect attempt number `attempt` (0 for the first
@@ -291,7 +356,8 @@ impl SocketOptions {
     /// As libzmq: if `reconnect_ivl_max` is above `reconnect_ivl`, the wait
     /// doubles from `reconnect_ivl` with each attempt up to
     /// `reconnect_ivl_max`; otherwise it is always `reconnect_ivl`. Unlike
-    /// libzmq, no random jitter is added here; the caller may add its own.
+    /// libzmq, no random jitter is added here: a connecting socket applies
+    /// `reconnect_jitter` to it ([`jittered`](SocketOptions::jittered)).
     /// The count restarts at 0 once a connection succeeds.
     ///
     /// ```

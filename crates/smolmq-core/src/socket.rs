@@ -20,14 +20,35 @@
 //! connection (the pipe survives reconnects). A bound socket gets a new
 //! pipe for each connection, so what it had queued for a peer that left is
 //! dropped with that peer's pipe.
+//!
+//! # JSON lines
+//!
+//! An endpoint with `+jsonl` (`tcp+jsonl://`, `ipc+jsonl://`) speaks
+//! line-delimited JSON instead of ZMTP: each line from the peer is a
+//! one-frame message (a ROUTER receives `[id, line]`), each one-frame
+//! message sent is written as its bytes and `"\n"`. PAIR, DEALER, ROUTER,
+//! PUSH and PULL sockets take such endpoints; REQ / REP (envelopes) and the
+//! publish-subscribe types (subscriptions) have no line form and are
+//! refused at bind / connect. Once a socket has such
+//! an endpoint, every send is checked to be one line, over all its
+//! endpoints: exactly one frame (a ROUTER: the routing id and one frame),
+//! not empty, no `\n` in it and no `\r` at its end; anything else fails
+//! with [`Error::NotALine`] and is handed back, nothing of it written. A
+//! line longer than `maxmsgsize` (16 MiB when unset) is answered with one
+//! JSON-RPC error line (code -32600) and the connection is closed. The
+//! ZMTP-only options (heartbeats, routing id, mechanism) do not apply;
+//! `handshake_ivl` bounds only the transport's own handshake (TLS), and
+//! `idle_timeout`, the reconnect options and `connect_timeout` apply as on
+//! ZMTP. See `docs/architecture.md` for the engine.
 
 use crate::context::{lock, Binder, ContextInner, Inproc, PendingConnect};
 use crate::engine::{Engine, EngineConfig, EngineExit, EngineObserver};
+use crate::lines::{LineConfig, LineEngine, DEFAULT_MAX_LINE};
 use crate::monitor::SocketEvent;
 use crate::pattern::{Pattern, Peer, PeerSlot, PipeEvent, PipeId, Pipes, Refused};
 use crate::pipe::{pipe_pair, Pipe, PipeEvents};
 use crate::transport::{BoxFuture, Connection, Listener, Side, Transport};
-use crate::{Endpoint, Error, Msg, Result, SocketOptions};
+use crate::{Endpoint, Error, Msg, Result, SocketOptions, Wire};
 use async_executor::Task;
 use async_io::Timer;
 use smolmq_mailbox::{mailbox, Receiver, RecvTimeoutError, Sender};
@@ -47,6 +68,18 @@ pub(crate) enum Command {
     Attach(Pipe<Msg>, Arc<PeerSlot>),
     /// Pipe (token) changed state: tell the pattern.
     Activate(usize, PipeEvent),
+    /// A connector gave up (`reconnect_max_attempts`); its pipe (token)
+    /// is gone.
+    GaveUp {
+        /// The pipe's token.
+        token: usize,
+        /// The endpoint.
+        endpoint: Endpoint,
+        /// Failed attempts in a row.
+        attempts: u32,
+        /// The last failure.
+        reason: String,
+    },
 }
 
 /// The part of a socket that I/O tasks and peers reach.
@@ -167,6 +200,8 @@ struct EndpointTask {
     /// Bound: the listener, closed by the socket itself on unbind or close
     /// (so the address is free when that returns); `None` for a connector.
     listener: Option<SharedListener>,
+    /// A connector's pipe token (`None` for a bind).
+    pipe: Option<usize>,
     /// The task; dropping it stops the listener / connector.
     task: Task<()>,
 }
@@ -226,6 +261,11 @@ pub struct Socket {
     inproc_names: Vec<String>,
     /// The endpoint last bound, wildcards resolved.
     last_endpoint: Option<Endpoint>,
+    /// Some endpoint speaks JSON lines: sends are checked to be lines.
+    lines: bool,
+    /// The last connector that gave up, as the error to report once
+    /// nothing else is left.
+    gave_up: Option<(Endpoint, u32, String)>,
 }
 
 impl Socket {
@@ -252,6 +292,8 @@ impl Socket {
             tasks: Vec::new(),
             inproc_names: Vec::new(),
             last_endpoint: None,
+            lines: false,
+            gave_up: None,
         }
     }
 
@@ -298,9 +340,12 @@ impl Socket {
         if let Endpoint::Inproc(name) = &endpoint {
             return self.bind_inproc(name.as_str(), endpoint.clone());
         }
+        self.check_wire(&endpoint)?;
         let transport = self.transport_for(&endpoint)?;
-        let listener = transport.bind(&endpoint, &self.options)?;
-        let local = listener.local_endpoint().clone();
+        // The transport sees the stream endpoint; the wire is ours.
+        let listener = transport.bind(endpoint.stream(), &self.options)?;
+        let local = endpoint.with_stream(listener.local_endpoint().clone());
+        self.lines |= endpoint.wire() == Wire::JsonLines;
         self.shared.emit(SocketEvent::Listening {
             endpoint: local.clone(),
         });
@@ -317,6 +362,7 @@ impl Socket {
         self.tasks.push(EndpointTask {
             endpoint,
             listener: Some(listener),
+            pipe: None,
             task,
         });
         self.last_endpoint = Some(local);
@@ -325,16 +371,21 @@ impl Socket {
 
     /// Connects to `endpoint`. Returns at once: the connection is made in
     /// the background, and remade after it drops (RECONNECT_IVL, doubling
-    /// up to RECONNECT_IVL_MAX). Messages sent meanwhile wait in the pipe,
-    /// up to SNDHWM.
+    /// up to RECONNECT_IVL_MAX, with `reconnect_jitter`). Messages sent
+    /// meanwhile wait in the pipe, up to SNDHWM. With
+    /// `reconnect_max_attempts` set, the socket gives up on the endpoint
+    /// after that many failed attempts in a row (see
+    /// [`Error::ConnectGaveUp`]).
     pub fn connect(&mut self, endpoint: &str) -> Result<()> {
         let endpoint = Endpoint::parse(endpoint)?;
         endpoint.check_connectable()?;
         if let Endpoint::Inproc(name) = &endpoint {
             return self.connect_inproc(name.as_str());
         }
+        self.check_wire(&endpoint)?;
         let transport = self.transport_for(&endpoint)?;
-        transport.check_connect(&endpoint, &self.options)?;
+        transport.check_connect(endpoint.stream(), &self.options)?;
+        self.lines |= endpoint.wire() == Wire::JsonLines;
         let (ours, theirs) = pipe_pair(self.options.sndhwm, self.options.rcvhwm);
         // Who is there is known after the first handshake.
         let peer = Arc::new(PeerSlot::new(Peer {
@@ -356,6 +407,7 @@ impl Socket {
         self.tasks.push(EndpointTask {
             endpoint,
             listener: None,
+            pipe: Some(id.index()),
             task,
         });
         Ok(())
@@ -403,6 +455,28 @@ impl Socket {
         Ok(())
     }
 
+    /// Refuses a JSON-lines endpoint on a socket type whose messages have
+    /// no line form: REQ / REP add an envelope frame, PUB / SUB / XPUB /
+    /// XSUB exchange subscriptions.
+    fn check_wire(&self, endpoint: &Endpoint) -> Result<()> {
+        let fits = matches!(
+            self.kind,
+            SocketType::Pair
+                | SocketType::Dealer
+                | SocketType::Router
+                | SocketType::Push
+                | SocketType::Pull
+        );
+        if endpoint.wire() == Wire::JsonLines && !fits {
+            return Err(Error::Unsupported(format!(
+                "{endpoint}: JSON lines carry one-frame messages only, for PAIR, DEALER, \
+                 ROUTER, PUSH and PULL sockets, not {}",
+                self.kind
+            )));
+        }
+        Ok(())
+    }
+
     /// The transport for a stream endpoint.
     fn transport_for(&self, endpoint: &Endpoint) -> Result<Arc<dyn Transport>> {
         let scheme = endpoint.transport();
@@ -420,6 +494,7 @@ impl Socket {
             routing_id: self.options.routing_id.clone().unwrap_or_default(),
             connected,
             generation: 1,
+            wire: Wire::Zmtp,
         }
     }
 
@@ -653,6 +728,11 @@ impl Socket {
     /// PAIR before anyone connects) or the peer's pipe is at SNDHWM; the
     /// message is handed back in the error.
     pub fn try_send(&mut self, msg: Msg) -> std::result::Result<(), SendError> {
+        if self.lines {
+            if let Err(error) = check_line(self.kind, &msg) {
+                return Err(SendError { error, msg });
+            }
+        }
         // One atomic look at the mailbox per call; it is read in full only
         // when it holds something, or when the pattern cannot go on.
         self.poll_commands();
@@ -685,7 +765,13 @@ impl Socket {
             other => Err(other),
         };
         self.reap();
-        sent.map_err(|Refused { error, msg }| SendError { error, msg })
+        sent.map_err(|Refused { error, msg }| {
+            let error = match error {
+                Error::WouldBlock => self.gave_up_error().unwrap_or(Error::WouldBlock),
+                other => other,
+            };
+            SendError { error, msg }
+        })
     }
 
     /// Receives a message if one is waiting; [`Error::WouldBlock`] if not.
@@ -700,7 +786,10 @@ impl Socket {
             other => other,
         };
         self.reap();
-        received
+        match received {
+            Err(Error::WouldBlock) => Err(self.gave_up_error().unwrap_or(Error::WouldBlock)),
+            other => other,
+        }
     }
 
     /// Sends `msg`, waiting while it cannot be sent, at most SNDTIMEO
@@ -794,6 +883,22 @@ impl Socket {
             Command::Attach(pipe, peer) => {
                 self.adopt(pipe, peer);
             }
+            Command::GaveUp {
+                token,
+                endpoint,
+                attempts,
+                reason,
+            } => {
+                let id = PipeId::from_index(token);
+                if self.pipes.contains(id) {
+                    self.pipes.close(id);
+                    self.reap();
+                }
+                // Only that connector (the same endpoint may be connected
+                // twice); its task has ended.
+                self.tasks.retain(|t| t.pipe != Some(token));
+                self.gave_up = Some((endpoint, attempts, reason));
+            }
             Command::Activate(token, event) => {
                 // Tokens are slot indices; an event for a pipe removed since
                 // is dropped (one for a slot reused since is a harmless hint).
@@ -804,6 +909,19 @@ impl Socket {
                 }
             }
         }
+    }
+
+    /// The error for an operation that would block when a connector gave
+    /// up and nothing else is left that could bring a peer.
+    #[cold]
+    fn gave_up_error(&mut self) -> Option<Error> {
+        let (endpoint, attempts, reason) = self.gave_up.as_ref()?;
+        let alone = self.pipes.is_empty() && self.tasks.is_empty() && self.inproc_names.is_empty();
+        alone.then(|| Error::ConnectGaveUp {
+            endpoint: Box::new(endpoint.clone()),
+            attempts: *attempts,
+            reason: reason.clone(),
+        })
     }
 
     /// Blocks until a command arrives (then handles it) or the deadline.
@@ -908,7 +1026,38 @@ fn engine_config(options: &SocketOptions, kind: SocketType) -> EngineConfig {
         heartbeat_ttl: options.heartbeat_ttl,
         heartbeat_timeout: options.heartbeat_timeout,
         linger: options.linger,
+        idle_timeout: options.idle_timeout,
     }
+}
+
+/// The line engine configuration a socket's options give: `maxmsgsize`,
+/// else 16 MiB, as the longest line.
+fn line_config(options: &SocketOptions) -> LineConfig {
+    LineConfig {
+        max_line: options.maxmsgsize.map_or(DEFAULT_MAX_LINE, |m| {
+            usize::try_from(m).unwrap_or(usize::MAX)
+        }),
+        idle_timeout: options.idle_timeout,
+        linger: options.linger,
+    }
+}
+
+/// Checks that `msg` can be written as one JSON line by a socket of `kind`:
+/// one frame (a ROUTER: a routing id and one frame), not empty, no `\n`
+/// inside, no `\r` at the end.
+fn check_line(kind: SocketType, msg: &Msg) -> Result<()> {
+    let (frames, body) = match kind {
+        SocketType::Router => (2, msg.get(1)),
+        _ => (1, msg.get(0)),
+    };
+    if msg.len() != frames {
+        return Err(Error::NotALine(format!(
+            "{} frames where a {kind} socket over JSON lines takes {frames}",
+            msg.len()
+        )));
+    }
+    smolmq_jsonl::check_payload(body.unwrap_or_default())
+        .map_err(|e| Error::NotALine(e.to_string()))
 }
 
 /// Reports handshakes of a connection; on a bound socket also hands the
@@ -938,6 +1087,7 @@ impl EngineObserver for Observer {
                 routing_id: peer.identity.clone(),
                 connected: false,
                 generation: 1,
+                wire: Wire::Zmtp,
             }));
             // If the socket is gone, the pipe drops and the engine ends.
             let _ = self.shared.attach(pipe, slot);
@@ -1000,48 +1150,86 @@ async fn accept_loop(
             endpoint: endpoint.clone(),
             peer: conn.peer.clone(),
         });
-        let (ours, mut theirs) = pipe_pair(options.sndhwm, options.rcvhwm);
-        let observer = Observer {
-            shared: shared.clone(),
-            endpoint: endpoint.clone(),
-            pipe: Some(ours),
-            identify: None,
-        };
-        let config = engine_config(&options, kind);
-        let establish = transport.establish(conn, &endpoint, &options, Side::Accepted);
-        let handshake_ivl = options.handshake_ivl;
-        let shared = shared.clone();
-        let endpoint = endpoint.clone();
+        let establish = transport.establish(conn, endpoint.stream(), &options, Side::Accepted);
         // The task must not keep the context alive: it is the context that
         // stops the task.
         let Some(ctx) = ctx.upgrade() else {
             return;
         };
-        ctx.io
-            .spawn(async move {
-                let conn = match established(establish, handshake_ivl).await {
-                    Ok(conn) => conn,
-                    Err(e) => {
-                        shared.emit(SocketEvent::HandshakeFailed {
-                            endpoint,
-                            reason: e.to_string(),
-                        });
-                        return;
-                    }
-                };
-                let exit = match Engine::with_observer(conn.stream, &mut theirs, config, observer) {
-                    Ok(engine) => engine.await,
-                    Err(e) => EngineExit::Io(io::Error::new(io::ErrorKind::InvalidInput, e)),
-                };
-                report_exit(&shared, &endpoint, &exit);
-            })
-            .detach();
+        let served = serve_accepted(
+            establish,
+            endpoint.clone(),
+            shared.clone(),
+            options.clone(),
+            kind,
+        );
+        ctx.io.spawn(served).detach();
     }
 }
 
+/// Runs one accepted connection: the transport's handshake, then the
+/// engine of the endpoint's wire, then reports how it ended.
+async fn serve_accepted(
+    establish: BoxFuture<'static, io::Result<Connection>>,
+    endpoint: Endpoint,
+    shared: Arc<SocketShared>,
+    options: SocketOptions,
+    kind: SocketType,
+) {
+    let conn = match established(establish, options.handshake_ivl).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            shared.emit(SocketEvent::HandshakeFailed {
+                endpoint,
+                reason: e.to_string(),
+            });
+            return;
+        }
+    };
+    let (ours, mut theirs) = pipe_pair(options.sndhwm, options.rcvhwm);
+    let exit = match endpoint.wire() {
+        Wire::JsonLines => {
+            // No handshake: the socket gets the pipe at once.
+            let slot = Arc::new(PeerSlot::new(Peer {
+                socket_type: None,
+                routing_id: bytes::Bytes::new(),
+                connected: false,
+                generation: 1,
+                wire: Wire::JsonLines,
+            }));
+            if !shared.attach(ours, slot) {
+                return;
+            }
+            LineEngine::new(conn.stream, &mut theirs, line_config(&options)).await
+        }
+        _ => {
+            let observer = Observer {
+                shared: shared.clone(),
+                endpoint: endpoint.clone(),
+                pipe: Some(ours),
+                identify: None,
+            };
+            let config = engine_config(&options, kind);
+            match Engine::with_observer(conn.stream, &mut theirs, config, observer) {
+                Ok(engine) => engine.await,
+                Err(e) => EngineExit::Io(io::Error::new(io::ErrorKind::InvalidInput, e)),
+            }
+        }
+    };
+    report_exit(&shared, &endpoint, &exit);
+}
+
+/// A random number for reconnect jitter (std's randomly keyed hasher).
+fn jitter_random(attempt: u32) -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(attempt);
+    h.finish() as u32
+}
+
 /// Connects, runs the engine, and reconnects after it ends, reusing the
-/// pipe, until the socket is gone with nothing left to send or reconnection
-/// is disabled.
+/// pipe, until the socket is gone with nothing left to send, reconnection
+/// is disabled, or `reconnect_max_attempts` attempts in a row failed.
 async fn connect_loop(
     transport: Arc<dyn Transport>,
     endpoint: Endpoint,
@@ -1051,61 +1239,121 @@ async fn connect_loop(
     options: SocketOptions,
     kind: SocketType,
 ) {
+    // Waits since the last connection that was up (the backoff's step).
     let mut attempt = 0u32;
+    // Attempts that failed in a row, and the last reason.
+    let mut failed = 0u32;
     loop {
         if pipe.is_peer_gone() && !pipe.check_read() {
             // The socket closed and nothing it sent is waiting.
             return;
         }
-        match transport.connect(&endpoint, &options).await {
+        let failure = match transport.connect(endpoint.stream(), &options).await {
             Ok(conn) => {
                 shared.emit(SocketEvent::Connected {
                     endpoint: endpoint.clone(),
                     peer: conn.peer.clone(),
                 });
-                let establish = transport.establish(conn, &endpoint, &options, Side::Connected);
+                let establish =
+                    transport.establish(conn, endpoint.stream(), &options, Side::Connected);
                 match established(establish, options.handshake_ivl).await {
                     Ok(conn) => {
                         attempt = 0;
-                        let observer = Observer {
-                            shared: shared.clone(),
-                            endpoint: endpoint.clone(),
-                            pipe: None,
-                            identify: Some(identify.clone()),
-                        };
-                        let config = engine_config(&options, kind);
-                        let exit =
-                            match Engine::with_observer(conn.stream, &mut pipe, config, observer) {
-                                Ok(engine) => engine.await,
-                                Err(e) => {
-                                    EngineExit::Io(io::Error::new(io::ErrorKind::InvalidInput, e))
-                                }
-                            };
+                        failed = 0;
+                        let exit = run_connected(
+                            conn, &mut pipe, &shared, &identify, &endpoint, &options, kind,
+                        )
+                        .await;
                         report_exit(&shared, &endpoint, &exit);
                         if matches!(exit, EngineExit::PipeClosed) {
                             return;
                         }
+                        None
                     }
-                    Err(e) => shared.emit(SocketEvent::HandshakeFailed {
-                        endpoint: endpoint.clone(),
-                        reason: e.to_string(),
-                    }),
+                    Err(e) => {
+                        shared.emit(SocketEvent::HandshakeFailed {
+                            endpoint: endpoint.clone(),
+                            reason: e.to_string(),
+                        });
+                        Some(e.to_string())
+                    }
                 }
             }
-            Err(e) => shared.emit(SocketEvent::ConnectFailed {
-                endpoint: endpoint.clone(),
-                reason: e.to_string(),
-            }),
+            Err(e) => {
+                shared.emit(SocketEvent::ConnectFailed {
+                    endpoint: endpoint.clone(),
+                    reason: e.to_string(),
+                });
+                Some(e.to_string())
+            }
+        };
+        if let Some(reason) = failure {
+            failed = failed.saturating_add(1);
+            if options
+                .reconnect_max_attempts
+                .is_some_and(|max| failed >= max)
+            {
+                // The socket first: whoever sees the event finds the
+                // socket already knowing.
+                shared.command(Command::GaveUp {
+                    token: identify.1,
+                    endpoint: endpoint.clone(),
+                    attempts: failed,
+                    reason: reason.clone(),
+                });
+                shared.emit(SocketEvent::ConnectGaveUp {
+                    endpoint,
+                    attempts: failed,
+                    reason,
+                });
+                // Dropping the pipe drops what was queued for the endpoint.
+                return;
+            }
         }
         let Some(delay) = options.reconnect_delay(attempt) else {
             return;
         };
+        let delay = options.jittered(delay, jitter_random(attempt));
         attempt = attempt.saturating_add(1);
         shared.emit(SocketEvent::ConnectRetried {
             endpoint: endpoint.clone(),
             delay,
         });
         Timer::after(delay).await;
+    }
+}
+
+/// Runs the engine of the endpoint's wire over an established connection
+/// of a connecting socket.
+async fn run_connected(
+    conn: Connection,
+    pipe: &mut Pipe<Msg>,
+    shared: &Arc<SocketShared>,
+    identify: &(Arc<PeerSlot>, usize),
+    endpoint: &Endpoint,
+    options: &SocketOptions,
+    kind: SocketType,
+) -> EngineExit {
+    match endpoint.wire() {
+        Wire::JsonLines => {
+            // No handshake: the peer is known to be there now.
+            identify.0.identify_lines();
+            shared.identified(identify.1);
+            LineEngine::new(conn.stream, pipe, line_config(options)).await
+        }
+        _ => {
+            let observer = Observer {
+                shared: shared.clone(),
+                endpoint: endpoint.clone(),
+                pipe: None,
+                identify: Some(identify.clone()),
+            };
+            let config = engine_config(options, kind);
+            match Engine::with_observer(conn.stream, pipe, config, observer) {
+                Ok(engine) => engine.await,
+                Err(e) => EngineExit::Io(io::Error::new(io::ErrorKind::InvalidInput, e)),
+            }
+        }
     }
 }
 

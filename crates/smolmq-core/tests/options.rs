@@ -44,6 +44,9 @@ fn defaults_are_libzmq_4_3() {
     assert!(!o.immediate);
     assert_eq!(o.backlog, 100);
     assert_eq!(o.mechanism, MechanismConfig::Null);
+    assert_eq!(o.reconnect_jitter, 0);
+    assert_eq!(o.reconnect_max_attempts, None);
+    assert_eq!(o.idle_timeout, None);
     assert_eq!(o.validate(), Ok(()));
 }
 
@@ -73,6 +76,9 @@ fn meaningful_values_validate() {
         immediate: true,
         backlog: 0,
         mechanism: MechanismConfig::plain_client("user", ""),
+        reconnect_jitter: 100,
+        reconnect_max_attempts: Some(1),
+        idle_timeout: Some(ms(1)),
         extensions: Default::default(),
     };
     assert_eq!(o.validate(), Ok(()));
@@ -89,8 +95,9 @@ fn meaningful_values_validate() {
 #[test]
 fn zero_is_refused_where_none_means_off() {
     type Set = fn(&mut SocketOptions);
-    let cases: [(&str, Set); 6] = [
+    let cases: [(&str, Set); 7] = [
         ("reconnect_ivl", |o| o.reconnect_ivl = Some(Duration::ZERO)),
+        ("idle_timeout", |o| o.idle_timeout = Some(Duration::ZERO)),
         ("connect_timeout", |o| {
             o.connect_timeout = Some(Duration::ZERO)
         }),
@@ -114,11 +121,49 @@ fn zero_is_refused_where_none_means_off() {
 }
 
 #[test]
+fn reconnect_jitter_and_max_attempts_are_checked() {
+    let o = SocketOptions {
+        reconnect_jitter: 101,
+        ..SocketOptions::default()
+    };
+    assert_eq!(
+        o.validate(),
+        Err(OptionError::CountOutOfRange {
+            option: "reconnect_jitter",
+            value: 101,
+            min: 0,
+            max: 100
+        })
+    );
+    let o = SocketOptions {
+        reconnect_max_attempts: Some(0),
+        ..SocketOptions::default()
+    };
+    let e = o.validate().unwrap_err();
+    assert!(
+        e.to_string().contains("`reconnect_max_attempts` is 0"),
+        "{e}"
+    );
+    // Jitter only ever shortens a wait, by at most its share.
+    let o = SocketOptions {
+        reconnect_jitter: 25,
+        ..SocketOptions::default()
+    };
+    let d = Duration::from_millis(1000);
+    for r in [0, 1, u32::MAX / 2, u32::MAX - 1, u32::MAX] {
+        let j = o.jittered(d, r);
+        assert!(j <= d && j >= Duration::from_millis(750), "{j:?}");
+    }
+    assert_eq!(SocketOptions::default().jittered(d, u32::MAX), d);
+}
+
+#[test]
 fn durations_beyond_i32_millis_are_refused() {
     let too_long = MAX_DURATION + Duration::from_nanos(1);
     type Set = fn(&mut SocketOptions, Duration);
-    let cases: [(&str, Set); 9] = [
+    let cases: [(&str, Set); 10] = [
         ("linger", |o, d| o.linger = Some(d)),
+        ("idle_timeout", |o, d| o.idle_timeout = Some(d)),
         ("reconnect_ivl", |o, d| o.reconnect_ivl = Some(d)),
         ("reconnect_ivl_max", |o, d| o.reconnect_ivl_max = d),
         ("connect_timeout", |o, d| o.connect_timeout = Some(d)),

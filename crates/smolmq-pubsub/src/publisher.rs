@@ -221,39 +221,53 @@ impl Publisher {
     }
 
     fn send(&mut self, pipes: &mut Pipes, msg: Msg) -> Result<(), Refused> {
-        self.catch_up(pipes);
+        if !self.unread.is_empty() {
+            self.catch_up(pipes);
+        }
         self.stamp = self.stamp.wrapping_add(1);
         let stamp = self.stamp;
-        let mut matching = std::mem::take(&mut self.matching);
+        // Fields borrowed one by one: no vector moved in and out per send.
+        let Publisher {
+            subs,
+            marks,
+            matching,
+            state,
+            options,
+            ..
+        } = self;
         matching.clear();
-        let marks = &mut self.marks;
-        let topic: &[u8] = msg.first();
-        self.subs.for_each_match(topic, |p| {
-            if let Some(mark) = marks.get_mut(p.index()) {
-                if *mark != stamp {
-                    *mark = stamp;
-                    matching.push(p);
+        if let Some(all) = subs.everything_only() {
+            // Only the empty topic is subscribed (each pipe once): they
+            // all match.
+            matching.extend(all.iter().filter(|p| marks.get(p.index()).is_some()));
+        } else {
+            let topic: &[u8] = msg.first();
+            subs.for_each_match(topic, |p| {
+                if let Some(mark) = marks.get_mut(p.index()) {
+                    if *mark != stamp {
+                        *mark = stamp;
+                        matching.push(p);
+                    }
                 }
-            }
-        });
-        if self.options.nodrop {
+            });
+        }
+        if options.nodrop {
             // Every matching subscriber must have room (one that left does
             // not count: it is detached after this call).
             let blocked = matching.iter().any(|&p| {
                 !pipes.can_write(p) && !pipes.get(p).is_none_or(|pipe| pipe.is_peer_gone())
             });
             if blocked {
-                self.matching = matching;
                 return Err(Refused::would_block(msg));
             }
         }
         let last = matching.len().saturating_sub(1);
         let mut msg = Some(msg);
         for (k, &p) in matching.iter().enumerate() {
-            let Some(state) = self.state.get_mut(p.index()).and_then(Option::as_mut) else {
+            let Some(state) = state.get_mut(p.index()).and_then(Option::as_mut) else {
                 continue;
             };
-            if state.full && !self.options.nodrop {
+            if state.full && !options.nodrop {
                 // Dropped for this subscriber until it has room again.
                 continue;
             }
@@ -267,7 +281,6 @@ impl Publisher {
                 Err(WriteError::Closed(_)) => {}
             }
         }
-        self.matching = matching;
         Ok(())
     }
 

@@ -275,6 +275,17 @@ impl<V> RadixTrie<V> {
         }
     }
 
+    /// The empty key's value if it is the only key: every `data` then has
+    /// exactly that one prefix.
+    #[inline]
+    pub fn only_empty_key(&self) -> Option<&V> {
+        if self.len == 1 {
+            self.root.value.as_ref()
+        } else {
+            None
+        }
+    }
+
     /// True if some key is a prefix of `data`.
     pub fn has_prefix_of(&self, data: &[u8]) -> bool {
         let mut node = &self.root;
@@ -444,6 +455,14 @@ impl<P: Copy + Ord + Hash> MultiTrie<P> {
     pub fn for_each_match(&self, data: &[u8], mut f: impl FnMut(P)) {
         self.topics
             .for_each_prefix_of(data, |pipes| pipes.iter().for_each(|&p| f(p)));
+    }
+
+    /// The pipes subscribed to the empty topic, when that is the only topic
+    /// subscribed: every message matches each of them once (a publisher's
+    /// fast path, with no walk and no deduplication).
+    #[inline]
+    pub fn everything_only(&self) -> Option<&[P]> {
+        self.topics.only_empty_key().map(Vec::as_slice)
     }
 
     /// True if `pipe` is subscribed to exactly `topic`.

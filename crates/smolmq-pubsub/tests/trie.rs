@@ -115,6 +115,15 @@ proptest! {
                 }
             }
             prop_assert_eq!(trie.num_prefixes(), naive.prefixes());
+            // The publisher's fast path: only the empty topic, each pipe once.
+            let only_empty = naive.prefixes() == 1 && naive.0.iter().all(|(t, _)| t.is_empty());
+            match trie.everything_only() {
+                Some(all) => {
+                    prop_assert!(only_empty);
+                    prop_assert_eq!(all.to_vec(), naive.matches(b"any topic"));
+                }
+                None => prop_assert!(!only_empty),
+            }
             for p in 0..5u8 {
                 let mut want: Vec<Vec<u8>> = naive.0.iter().filter(|(_, q)| *q == p).map(|(t, _)| t.clone()).collect();
                 want.sort();

@@ -42,7 +42,7 @@
 //! Make sockets with [`dealer`], [`router`], [`req`] and [`rep`] (or
 //! `Context::socket_with` and the pattern types), and set the options of
 //! these types with the functions here: [`set_probe_router`],
-//! [`set_router_mandatory`], [`set_router_handover`],
+//! [`set_router_mandatory`], [`set_router_handover`], [`set_router_notify`],
 //! [`set_connect_routing_id`], [`set_req_relaxed`], [`set_req_correlate`];
 //! [`routing_ids`] lists a ROUTER's peers.
 //!
@@ -205,6 +205,31 @@ pub fn set_connect_routing_id(socket: &mut Socket, id: impl Into<Bytes>) -> Resu
     on_router(socket, "CONNECT_ROUTING_ID", |p, _| {
         p.set_connect_routing_id(id)
     })?
+}
+
+/// ROUTER_NOTIFY's flag for arrivals (libzmq's `ZMQ_NOTIFY_CONNECT`).
+pub const NOTIFY_CONNECT: u8 = 1;
+
+/// ROUTER_NOTIFY's flag for departures (libzmq's `ZMQ_NOTIFY_DISCONNECT`).
+pub const NOTIFY_DISCONNECT: u8 = 2;
+
+/// ROUTER_NOTIFY: a ROUTER receives `[id, ""]` when a peer becomes
+/// addressable under `id` ([`NOTIFY_CONNECT`]) and after the last message
+/// of a peer that left ([`NOTIFY_DISCONNECT`]); `flags` is either or both
+/// (`NOTIFY_CONNECT | NOTIFY_DISCONNECT`), 0 for neither. On a
+/// `tcp+jsonl://` ROUTER this is how the application sees its NDJSON
+/// clients come and go.
+///
+/// A peer that takes over an id (ROUTER_HANDOVER) is announced; the peer
+/// that lost the id is not (the id lives on). Set it before `bind` /
+/// `connect`: peers attached earlier are not announced.
+pub fn set_router_notify(socket: &mut Socket, flags: u8) -> Result<()> {
+    if flags & !(NOTIFY_CONNECT | NOTIFY_DISCONNECT) != 0 {
+        return Err(Error::Unsupported(format!(
+            "ROUTER_NOTIFY flags {flags:#x}: only NOTIFY_CONNECT (1) and NOTIFY_DISCONNECT (2) exist"
+        )));
+    }
+    on_router(socket, "ROUTER_NOTIFY", |p, _| p.set_notify(flags))
 }
 
 /// The routing ids of a ROUTER's addressable peers, in pipe order.

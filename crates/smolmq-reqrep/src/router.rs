@@ -5,7 +5,7 @@ use smolmq_core::pattern::FairQueue;
 use smolmq_core::pattern::{Pattern, PipeEvent, PipeId, Pipes, Refused};
 use smolmq_core::pipe::WriteError;
 use smolmq_core::{Error, Msg};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 /// What a ROUTER knows about one pipe.
 #[derive(Debug)]
@@ -44,8 +44,15 @@ struct Peer {
 /// then an unknown (or gone) id fails with [`Error::Unroutable`] and a
 /// full pipe makes the send wait (`Error::WouldBlock` for `try_send`).
 ///
-/// Options: ROUTER_MANDATORY, ROUTER_HANDOVER, PROBE_ROUTER and
-/// CONNECT_ROUTING_ID, through the functions at the [crate root](crate) or
+/// ROUTER_NOTIFY ([`set_notify`](Router::set_notify)): `[id, ""]` when a
+/// peer arrives and after it has left. An empty frame after the id is never
+/// a message of a JSON-lines peer (an empty line is no message), so there
+/// the notifications cannot be mistaken for data; over ZMTP a peer can send
+/// an empty message, so tell them apart by the order (a connect notice
+/// comes before anything the peer sent, a disconnect notice after it).
+///
+/// Options: ROUTER_MANDATORY, ROUTER_HANDOVER, PROBE_ROUTER, ROUTER_NOTIFY
+/// and CONNECT_ROUTING_ID, through the functions at the [crate root](crate) or
 /// the setters here (before the socket is made).
 #[derive(Debug)]
 pub struct Router {
@@ -69,6 +76,11 @@ pub struct Router {
     probe_router: bool,
     /// CONNECT_ROUTING_ID, for the next pipe made by `connect`.
     connect_routing_id: Option<Bytes>,
+    /// ROUTER_NOTIFY flags ([`NOTIFY_CONNECT`](crate::NOTIFY_CONNECT),
+    /// [`NOTIFY_DISCONNECT`](crate::NOTIFY_DISCONNECT)).
+    notify: u8,
+    /// `[id, ""]` notifications not yet received, oldest first.
+    notices: VecDeque<Msg>,
 }
 
 impl Default for Router {
@@ -85,6 +97,8 @@ impl Default for Router {
             handover: false,
             probe_router: false,
             connect_routing_id: None,
+            notify: 0,
+            notices: VecDeque::new(),
         }
     }
 }
@@ -147,6 +161,28 @@ impl Router {
         Ok(())
     }
 
+    /// Sets ROUTER_NOTIFY: with [`NOTIFY_CONNECT`](crate::NOTIFY_CONNECT),
+    /// `[id, ""]` is received when a peer becomes addressable under `id`;
+    /// with [`NOTIFY_DISCONNECT`](crate::NOTIFY_DISCONNECT), `[id, ""]`
+    /// after the last message of a peer that left. 0 turns both off.
+    pub fn set_notify(&mut self, flags: u8) {
+        self.notify = flags;
+    }
+
+    /// The ROUTER_NOTIFY flags.
+    pub fn notify(&self) -> u8 {
+        self.notify
+    }
+
+    /// Queues the notification `[rid, ""]` if `flag` is on.
+    fn notice(&mut self, flag: u8, rid: &Bytes) {
+        if self.notify & flag != 0 {
+            if let Some(msg) = Msg::from_frames([rid.clone(), Bytes::new()]) {
+                self.notices.push_back(msg);
+            }
+        }
+    }
+
     /// The routing ids of the peers that can be addressed now, in pipe
     /// order.
     pub fn routing_ids(&self) -> Vec<Bytes> {
@@ -187,10 +223,14 @@ impl Router {
             return;
         };
         let old = peer.routing_id.replace(rid.clone());
-        if let Some(old) = old {
-            if self.by_id.get(&old) == Some(&id) {
-                self.by_id.remove(&old);
+        match old {
+            Some(old) => {
+                if self.by_id.get(&old) == Some(&id) {
+                    self.by_id.remove(&old);
+                }
             }
+            // Addressable for the first time: the peer has arrived.
+            None => self.notice(crate::NOTIFY_CONNECT, &rid),
         }
         self.by_id.insert(rid, id);
     }
@@ -350,6 +390,7 @@ impl Pattern for Router {
             return;
         }
         self.by_id.remove(&rid);
+        self.notice(crate::NOTIFY_DISCONNECT, &rid);
         if self.waiting > 0 {
             // A peer ignored for announcing this id gets it now.
             let heir = self
@@ -399,6 +440,9 @@ impl Pattern for Router {
     }
 
     fn recv(&mut self, pipes: &mut Pipes) -> Result<Msg, Error> {
+        if let Some(msg) = self.notices.pop_front() {
+            return Ok(msg);
+        }
         if let Some(msg) = self.prefetched.take() {
             return Ok(msg);
         }
@@ -414,6 +458,9 @@ impl Pattern for Router {
     }
 
     fn has_in(&mut self, pipes: &mut Pipes) -> bool {
+        if !self.notices.is_empty() {
+            return true;
+        }
         if self.prefetched.is_none() {
             self.prefetched = self.next(pipes);
         }

@@ -66,7 +66,7 @@
 //! within a pipe either way.
 
 use crate::pipe::{Pipe, WriteError};
-use crate::{Error, Msg};
+use crate::{Error, Msg, Wire};
 use bytes::Bytes;
 use smolmq_zmtp::SocketType;
 use std::any::Any;
@@ -115,6 +115,10 @@ pub struct Peer {
     /// How many handshakes this pipe has seen: 0 before the first, 1 after
     /// it, more after reconnections (a connecting pipe survives them).
     pub generation: u64,
+    /// The wire spoken with the peer: [`Wire::JsonLines`] for a `+jsonl`
+    /// endpoint (whose peers have no socket type and no routing id, and
+    /// take only one-frame messages that can be a line).
+    pub wire: Wire,
 }
 
 /// A peer description shared by a pipe's socket and whoever completes the
@@ -141,6 +145,17 @@ impl PeerSlot {
         let mut peer = self.peer.lock().unwrap_or_else(|p| p.into_inner());
         peer.socket_type = Some(socket_type);
         peer.routing_id = routing_id;
+        peer.generation += 1;
+        self.generation.store(peer.generation, Ordering::Release);
+    }
+
+    /// Records a new JSON-lines connection: no handshake, so no socket type
+    /// and no routing id.
+    pub(crate) fn identify_lines(&self) {
+        let mut peer = self.peer.lock().unwrap_or_else(|p| p.into_inner());
+        peer.socket_type = None;
+        peer.routing_id = Bytes::new();
+        peer.wire = Wire::JsonLines;
         peer.generation += 1;
         self.generation.store(peer.generation, Ordering::Release);
     }
