@@ -45,7 +45,7 @@ jsonl_echo bench options (after `--`, e.g. `cargo xtask bench jsonl_echo -- --im
   --iterations N       measured iterations (default: 5)
   --connections N      client connections (default: 32)
   --size B             request line bytes (default: 4096)
-  --wire W             smolmq's wire: jsonl (tcp+jsonl://) or zmtp (tcp://) (default: zmtp until the jsonl wire is in)
+  --wire W             smolmq's wire: jsonl (tcp+jsonl://) or zmtp (tcp://) (default: jsonl)
   --io-threads N       I/O threads of each smolmq context (default: 1)
   --io-spin US         smolmq I/O threads' spin before sleeping, µs (default: the core's)
   --shared-context     smolmq server and clients on one context (default: one each)
@@ -131,7 +131,7 @@ impl Config {
         let mut iterations = None;
         let mut connections = None;
         let mut size = 4096;
-        let mut jsonl = false;
+        let mut jsonl = true;
         let mut io_threads = 1;
         let mut io_spin = None;
         let mut shared_context = false;

@@ -6,7 +6,7 @@
 //! cargo run -p smolmq-mcp --example echo_client [ENDPOINT]
 //! ```
 //!
-//! ENDPOINT is `tcp://127.0.0.1:5555` by default.
+//! ENDPOINT is `tcp+jsonl://127.0.0.1:5555` by default.
 
 use serde_json::json;
 use smolmq_mcp::{CallError, Client};
@@ -46,7 +46,7 @@ pub(crate) fn session(client: &mut Client, text: &str) -> Result<String, CallErr
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let endpoint = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "tcp://127.0.0.1:5555".to_owned());
+        .unwrap_or_else(|| "tcp+jsonl://127.0.0.1:5555".to_owned());
     let ctx = smolmq_core::Context::new()?;
     ctx.add_transport(Arc::new(smolmq_tcp::TcpTransport));
     ctx.add_transport(Arc::new(smolmq_ipc::IpcTransport));

@@ -4,7 +4,7 @@
 //! cargo run -p smolmq-mcp --example echo_server [ENDPOINT] [--requests N]
 //! ```
 //!
-//! ENDPOINT is `tcp://127.0.0.1:5555` by default; `--requests N` stops
+//! ENDPOINT is `tcp+jsonl://127.0.0.1:5555` by default; `--requests N` stops
 //! after N messages. Any NDJSON client can talk to it over a
 //! `tcp+jsonl://` endpoint, `nc` included:
 //!
@@ -88,7 +88,7 @@ pub(crate) fn methods() -> Dispatcher {
 #[allow(dead_code)] // Also compiled into the tests, which have their own main.
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let mut endpoint = "tcp://127.0.0.1:5555".to_owned();
+    let mut endpoint = "tcp+jsonl://127.0.0.1:5555".to_owned();
     let mut requests: Option<u64> = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -100,6 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ctx.add_transport(Arc::new(smolmq_tcp::TcpTransport));
     ctx.add_transport(Arc::new(smolmq_ipc::IpcTransport));
     let mut server = Server::bind(&ctx, &endpoint, methods())?;
+    server.on_peer(|peer, event| println!("peer {peer:02x?}: {event:?}"));
     let bound = server.socket().last_endpoint().map(ToString::to_string);
     println!("listening on {}", bound.unwrap_or(endpoint));
     match requests {

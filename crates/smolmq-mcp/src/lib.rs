@@ -10,7 +10,8 @@
 //! * [`Server`]: a loop on a ROUTER socket that hands each request to the
 //!   handler of its method ([`Dispatcher`]) and sends the response back to
 //!   the peer that asked, blocking ([`Server::run`]) or async
-//!   ([`Server::run_async`]).
+//!   ([`Server::run_async`]); peers connecting and leaving reach
+//!   [`Server::on_peer`] (ROUTER_NOTIFY), for per-connection state.
 //! * [`Client`]: requests from a DEALER socket with ids 1, 2, ..., responses
 //!   matched to requests by id, a timeout per request, blocking
 //!   ([`Client::call`]) or async ([`Client::call_async`]); several
@@ -30,7 +31,8 @@
 //!     let text: String = call.params::<(String,)>()?.0;
 //!     to_result(&text)
 //! });
-//! // `tcp+jsonl://127.0.0.1:0` for NDJSON peers; inproc here.
+//! // `tcp+jsonl://127.0.0.1:0` for NDJSON peers (`nc`, any MCP client
+//! // speaking lines over TCP); inproc here.
 //! let mut server = Server::bind(&ctx, "inproc://mcp-docs", methods)?;
 //! let serving = std::thread::spawn(move || {
 //!     // Two messages: a request and a line that is not JSON.
@@ -95,7 +97,7 @@ pub use client::{CallError, Client, ClientStats, DEFAULT_TIMEOUT, MAX_INCOMING};
 pub use dispatch::{to_result, Call, DispatchStats, Dispatcher, Handler, HandlerResult};
 /// Raw JSON text, the type of params and results (serde_json's).
 pub use serde_json::value::RawValue;
-pub use server::{Server, DEFAULT_SEND_TIMEOUT};
+pub use server::{PeerEvent, Server, DEFAULT_SEND_TIMEOUT};
 pub use smolmq_jsonl::jsonrpc;
 pub use smolmq_jsonl::jsonrpc::{ErrorObject, Id, Message};
 

@@ -11,13 +11,25 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// The wires the tests run over: ZMTP over tcp, ipc and inproc (DEALER to
-/// ROUTER).
-pub(crate) const TRANSPORTS: [Transport; 3] = [Transport::Tcp, Transport::Ipc, Transport::Inproc];
+/// The wires the tests run over: JSON lines over tcp and ipc, and ZMTP
+/// over tcp, ipc and inproc (DEALER to ROUTER either way).
+pub(crate) const TRANSPORTS: [&str; 5] = ["tcp+jsonl", "ipc+jsonl", "tcp", "ipc", "inproc"];
 
-/// A fresh endpoint to bind over `transport`.
-pub(crate) fn bind_endpoint(transport: Transport) -> String {
-    smolmq_tests::endpoint(transport, "mcp")
+/// A fresh endpoint to bind for `wire` (one of [`TRANSPORTS`]).
+pub(crate) fn bind_endpoint(wire: &str) -> String {
+    let (transport, jsonl) = match wire {
+        "tcp+jsonl" => (Transport::Tcp, true),
+        "ipc+jsonl" => (Transport::Ipc, true),
+        "tcp" => (Transport::Tcp, false),
+        "ipc" => (Transport::Ipc, false),
+        "inproc" => (Transport::Inproc, false),
+        other => panic!("no such wire {other}"),
+    };
+    let endpoint = smolmq_tests::endpoint(transport, "mcp");
+    match jsonl {
+        true => endpoint.replacen("://", "+jsonl://", 1),
+        false => endpoint,
+    }
 }
 
 /// A server serving on its own thread until stopped.
@@ -58,7 +70,7 @@ impl Drop for Running {
 
 /// Binds a server with `methods` over `transport` and serves it on a
 /// thread.
-pub(crate) fn serve(ctx: &Context, transport: Transport, methods: Dispatcher) -> Running {
+pub(crate) fn serve(ctx: &Context, transport: &str, methods: Dispatcher) -> Running {
     let mut server = Server::bind(ctx, &bind_endpoint(transport), methods).expect("bind");
     let endpoint = server.socket().last_endpoint().expect("bound").to_string();
     let stop = Arc::new(AtomicBool::new(false));
