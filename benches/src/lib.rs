@@ -32,6 +32,7 @@
 //! report.print();
 //! ```
 
+pub mod jsonl_echo;
 pub mod matrix;
 
 use criterion::measurement::WallTime;

@@ -7,11 +7,13 @@
 //! ```
 //!
 //! `bench` runs the benchmark of each layer named (the default set when none
-//! is: every layer but `pair`, which the matrix covers), quick by default,
+//! is: every layer but `pair`, which the matrix covers, and `jsonl_echo`,
+//! which `jsonl` brings in when named), quick by default,
 //! and gathers their `RESULT,...` lines into a table on stdout and into
 //! `target/bench/results.csv`; the `matrix` layer (smolmq, libzmq and the
 //! `zeromq` crate over every pattern, transport and size) prints its own
-//! table and writes `target/bench/matrix.json` and `matrix.csv`. `test` runs the whole
+//! table and writes `target/bench/matrix.json` and `matrix.csv`, the
+//! `jsonl_echo` layer `target/bench/jsonl_tcp_4kb.json` and `.csv`. `test` runs the whole
 //! test suite: the workspace's tests and doctests, then the loom models of
 //! the lock-free crates. `stress` runs the backpressure stress tests at full
 //! size in release mode (PAIR to PAIR over inproc, ipc and tcp, HWM 10, a
@@ -26,12 +28,22 @@ use std::time::Instant;
 
 /// Layers that have a benchmark, in the order `cargo xtask bench` runs them.
 const LAYERS: &[&str] = &[
-    "ypipe", "signaler", "mailbox", "pool", "zmtp", "jsonl", "pair", "matrix",
+    "ypipe",
+    "signaler",
+    "mailbox",
+    "pool",
+    "zmtp",
+    "jsonl",
+    "jsonl_echo",
+    "pair",
+    "matrix",
 ];
 
 /// The layers `cargo xtask bench` runs when none is named: all but `pair`,
-/// whose cells (PAIR over every transport) the matrix measures too; the
-/// whole job stays near three minutes in quick mode.
+/// whose cells (PAIR over every transport) the matrix measures too, and
+/// `jsonl_echo` (about a minute in quick mode: three implementations,
+/// five 3 s iterations each); the whole job stays near three minutes in
+/// quick mode. Naming `jsonl` runs the codec bench and `jsonl_echo`.
 const DEFAULT_LAYERS: &[&str] = &[
     "ypipe", "signaler", "mailbox", "pool", "zmtp", "jsonl", "matrix",
 ];
@@ -48,7 +60,9 @@ commands:
         named), quick unless --full; prints RESULT lines and a table,
         writes target/bench/results.csv (and, for matrix,
         target/bench/matrix.json and matrix.csv)
-        layers: ypipe signaler mailbox pool zmtp jsonl pair matrix
+        layers: ypipe signaler mailbox pool zmtp jsonl jsonl_echo pair matrix
+        (`jsonl` named alone runs the codec bench and jsonl_echo, the
+        JSON-lines echo server bench; the default set has only the codec)
         BENCH-ARGS go to every layer named: criterion's (a name filter)
         for the criterion layers; for matrix, e.g.
           cargo xtask bench matrix -- --pattern PUSH_PULL --transport tcp \
@@ -257,6 +271,10 @@ fn bench(args: &[String]) -> Result<(), String> {
     }
     if layers.is_empty() {
         layers = DEFAULT_LAYERS.iter().map(|l| l.to_string()).collect();
+    } else if layers.iter().any(|l| l == "jsonl") && !layers.iter().any(|l| l == "jsonl_echo") {
+        // `cargo xtask bench jsonl`: the codec and the echo server.
+        let at = layers.iter().position(|l| l == "jsonl").expect("present") + 1;
+        layers.insert(at, "jsonl_echo".to_owned());
     }
     let started = Instant::now();
 
@@ -308,6 +326,13 @@ fn bench(args: &[String]) -> Result<(), String> {
     }
     fs::write(&csv, body).map_err(|e| format!("writing {}: {e}", csv.display()))?;
     eprintln!("wrote {}", csv.display());
+    if layers.iter().any(|l| l == "jsonl_echo") {
+        eprintln!(
+            "the JSON-lines echo bench: {} and {}",
+            dir.join("jsonl_tcp_4kb.json").display(),
+            dir.join("jsonl_tcp_4kb.csv").display()
+        );
+    }
     if layers.iter().any(|l| l == "matrix") {
         eprintln!(
             "the matrix: {} and {}",

@@ -53,6 +53,7 @@
 //! | `pubsub` | [`smolmq_pubsub`] | PUB, SUB, XPUB, XSUB |
 //! | `pipeline` | [`smolmq_pipeline`] | PUSH, PULL |
 //! | `reqrep` | [`smolmq_reqrep`] | DEALER, ROUTER, REQ, REP |
+//! | `mcp` (not default) | `smolmq_mcp` | JSON-RPC 2.0 / MCP server loop and client, as `smolmq::mcp` |
 //!
 //! `tls` is off by default because of its build: rustls and ring (C and
 //! assembly, built by the C compiler) and their dependencies, 19 crates
@@ -92,6 +93,8 @@ pub use smolmq_zmtp::SocketType;
 
 #[cfg(feature = "ipc")]
 pub use smolmq_ipc as ipc;
+#[cfg(feature = "mcp")]
+pub use smolmq_mcp as mcp;
 #[cfg(feature = "pipeline")]
 pub use smolmq_pipeline as pipeline;
 #[cfg(feature = "pubsub")]
