@@ -303,7 +303,7 @@ fn tcp_shares(all: &[Measured], out: &mut String, missed: &mut Vec<String>) {
         }
         let _ = writeln!(
             out,
-            "  {at:<28} {r:.2}x {} (target >= {share}x)",
+            "  {at:<32} {r:.2}x {} (target >= {share}x)",
             if met { "✓" } else { "✗" }
         );
     }

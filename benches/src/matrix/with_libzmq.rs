@@ -82,12 +82,9 @@ impl Backend for Libzmq {
     }
 
     fn unsupported(&self, _: Pattern, transport: Transport) -> Option<&'static str> {
-        match transport {
-            Transport::Ws | Transport::Wss => {
-                Some("libzmq 4.3 has no ws / wss transport in its stable API")
-            }
-            _ => None,
-        }
+        transport
+            .smolmq_only()
+            .then_some("libzmq 4.3 has no tls / ws / wss transport in its stable API")
     }
 
     fn ends(&self, wiring: &Wiring, transport: Transport) -> Result<Ends, String> {

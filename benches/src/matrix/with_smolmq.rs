@@ -2,13 +2,14 @@
 
 use super::{Backend, End, Ends, Impl, Kind, Pattern, SockSpec, Transport, Wire, Wiring, STALL};
 use smolmq::poller::{poll, Events, PollItem};
-use smolmq::ws::tls::TlsOptions;
+use smolmq::tls::{set_tls, TlsOptions};
 use smolmq::{Bytes, Context, Msg, Socket, SocketOptions, SocketType};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// A self-signed certificate for 127.0.0.1 and its key (PEM), made once,
-/// for wss: the client trusts exactly it.
+/// for tls and wss: the client trusts exactly it and checks it as in real
+/// use.
 fn certificate() -> &'static (String, String) {
     static CERT: OnceLock<(String, String)> = OnceLock::new();
     CERT.get_or_init(|| {
@@ -69,11 +70,10 @@ impl Smolmq {
     fn connect(&self, wire: &Wire, transport: Transport) -> Result<(Sock, Sock), String> {
         let mut bound = self.socket(&wire.bound)?;
         let mut connected = self.socket(&wire.connected)?;
-        if transport == Transport::Wss {
+        if matches!(transport, Transport::Tls | Transport::Wss) {
             let (cert, key) = certificate();
-            let tls = |s: &mut Socket, options| {
-                smolmq::ws::tls::set_tls(s, options).map_err(|e| format!("set_tls: {e}"))
-            };
+            let tls =
+                |s: &mut Socket, options| set_tls(s, options).map_err(|e| format!("set_tls: {e}"));
             tls(&mut bound.s, TlsOptions::server(cert.clone(), key.clone()))?;
             tls(&mut connected.s, TlsOptions::client(cert.clone()))?;
         }

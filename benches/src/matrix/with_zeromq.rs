@@ -112,7 +112,7 @@ impl Backend for Zeromq {
             (Pattern::Pair, _) => Some("the zeromq crate has no PAIR socket"),
             (Pattern::RouterRouterPoll, _) => Some("the zeromq crate has no poller"),
             (_, Transport::Inproc) => Some("the zeromq crate has no inproc transport"),
-            (_, Transport::Ws | Transport::Wss) => Some("the zeromq crate has no ws transport"),
+            (_, t) if t.smolmq_only() => Some("the zeromq crate has no tls / ws / wss transport"),
             _ => None,
         }
     }
