@@ -100,6 +100,27 @@ impl TcpListener {
         self.local_addr
     }
 
+    /// Makes the listener report `endpoint` as its
+    /// [`local_endpoint`](Self::local_endpoint), and name it in its errors,
+    /// instead of the `tcp://` one: the listener of a transport layered on
+    /// tcp (`tls://`, `ws://`), whose own handshake comes later, in
+    /// [`Transport::establish`](smolmq_core::transport::Transport::establish),
+    /// so that accepting never waits on a peer. Make `endpoint` from
+    /// [`local_addr`](Self::local_addr), the address and port bound.
+    ///
+    /// ```
+    /// use smolmq_core::{Endpoint, SocketOptions, TcpAddr};
+    /// use smolmq_tcp::TcpListener;
+    ///
+    /// let mut listener = TcpListener::bind(&Endpoint::parse("tcp://127.0.0.1:0")?, &SocketOptions::default())?;
+    /// listener.report_as(Endpoint::Tls(TcpAddr::from(listener.local_addr())));
+    /// assert!(listener.local_endpoint().to_string().starts_with("tls://127.0.0.1:"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn report_as(&mut self, endpoint: Endpoint) {
+        self.endpoint = endpoint;
+    }
+
     /// Polls for the next connection: the stream, with the listener's
     /// options applied, and the peer's address.
     ///

@@ -111,11 +111,10 @@ pub use stream::ZwsStream;
 pub use wss::WssTransport;
 
 use smolmq_core::transport::{BoxFuture, Connection, Listener, Side, Transport};
-use smolmq_core::{Endpoint, SocketOptions, WsAddr};
-use smolmq_tcp::TcpTransport;
+use smolmq_core::{Endpoint, SocketOptions, TcpAddr, WsAddr};
+use smolmq_tcp::{TcpListener, TcpTransport};
 use std::fmt;
 use std::io;
-use std::task::{Context, Poll};
 use upgrade::UpgradeConfig;
 
 /// The ws transport: serves `ws://` endpoints.
@@ -154,9 +153,8 @@ impl Transport for WsTransport {
         options: &SocketOptions,
         side: Side,
     ) -> BoxFuture<'static, io::Result<Connection>> {
-        let addr = ws_addr("upgrade a connection of", endpoint, Scheme::Ws).cloned();
-        let config = UpgradeConfig::new(options, Scheme::Ws);
-        Box::pin(async move { upgrade(conn, &addr?, &config, side).await })
+        let conn = Box::pin(std::future::ready(Ok(conn)));
+        establish(conn, endpoint, options, side, Scheme::Ws)
     }
 }
 
@@ -180,25 +178,23 @@ impl Scheme {
     }
 }
 
-/// Binds the tcp part of a `ws://` / `wss://` endpoint; the listener
-/// reports the endpoint in `scheme` with the port bound.
+/// Binds the tcp part of a `ws://` / `wss://` endpoint: a tcp listener
+/// reporting the endpoint in `scheme` with the port bound. The upgrade
+/// comes later, in `establish`, on the connection's task.
 pub(crate) fn bind(
     endpoint: &Endpoint,
     options: &SocketOptions,
     scheme: Scheme,
 ) -> io::Result<Box<dyn Listener>> {
     let addr = ws_addr("bind", endpoint, scheme)?;
-    let tcp = TcpTransport.bind(&Endpoint::Tcp(addr.addr().clone()), options)?;
-    let Endpoint::Tcp(bound) = tcp.local_endpoint().clone() else {
-        return Err(io::Error::other("the tcp listener reports no tcp endpoint"));
-    };
-    let addr = WsAddr::new(bound, addr.path())
+    let mut tcp = TcpListener::bind(&Endpoint::Tcp(addr.addr().clone()), options)?;
+    let bound = WsAddr::new(TcpAddr::from(tcp.local_addr()), addr.path())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-    let endpoint = match scheme {
-        Scheme::Ws => Endpoint::Ws(addr),
-        Scheme::Wss => Endpoint::Wss(addr),
-    };
-    Ok(Box::new(WsListener { tcp, endpoint }))
+    tcp.report_as(match scheme {
+        Scheme::Ws => Endpoint::Ws(bound),
+        Scheme::Wss => Endpoint::Wss(bound),
+    });
+    Ok(Box::new(tcp))
 }
 
 /// Connects the tcp part of a `ws://` / `wss://` endpoint.
@@ -219,50 +215,29 @@ pub(crate) async fn connect(
         })
 }
 
-/// The WebSocket upgrade of an established connection (after TLS, for
-/// `wss://`).
-pub(crate) async fn upgrade(
-    conn: Connection,
-    addr: &WsAddr,
-    config: &UpgradeConfig,
+/// The `establish` step of ws and wss: `conn` (for wss, the TLS
+/// handshake), then the WebSocket upgrade over the connection it gives.
+pub(crate) fn establish(
+    conn: BoxFuture<'static, io::Result<Connection>>,
+    endpoint: &Endpoint,
+    options: &SocketOptions,
     side: Side,
-) -> io::Result<Connection> {
-    let Connection { stream, peer } = conn;
-    let stream = match side {
-        Side::Accepted => upgrade::accept(stream, addr, config, &peer).await?,
-        Side::Connected => upgrade::connect(stream, addr, config).await?,
-    };
-    Ok(Connection {
-        stream: Box::new(stream),
-        peer,
+    scheme: Scheme,
+) -> BoxFuture<'static, io::Result<Connection>> {
+    let addr = ws_addr("upgrade a connection of", endpoint, scheme).cloned();
+    let config = UpgradeConfig::new(options, scheme);
+    Box::pin(async move {
+        let addr = addr?;
+        let Connection { stream, peer } = conn.await?;
+        let stream = match side {
+            Side::Accepted => upgrade::accept(stream, &addr, &config, &peer).await?,
+            Side::Connected => upgrade::connect(stream, &addr, &config).await?,
+        };
+        Ok(Connection {
+            stream: Box::new(stream),
+            peer,
+        })
     })
-}
-
-/// A bound `ws://` endpoint: the tcp listener, reporting the ws endpoint.
-struct WsListener {
-    /// The tcp listener underneath.
-    tcp: Box<dyn Listener>,
-    /// The endpoint bound, wildcards and port resolved.
-    endpoint: Endpoint,
-}
-
-impl Listener for WsListener {
-    fn local_endpoint(&self) -> &Endpoint {
-        &self.endpoint
-    }
-
-    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Connection>> {
-        // The upgrade comes later, in `establish`, on the connection's task.
-        self.tcp.poll_accept(cx)
-    }
-}
-
-impl fmt::Debug for WsListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WsListener")
-            .field("endpoint", &self.endpoint.to_string())
-            .finish_non_exhaustive()
-    }
 }
 
 /// The WebSocket address of `endpoint` in `scheme`, or an error naming
@@ -316,12 +291,11 @@ impl fmt::Display for Subprotocol {
     }
 }
 
-/// Compile-time checks: the transport, its listener and its stream move
-/// between threads.
+/// Compile-time checks: the transport and its stream move between
+/// threads.
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     const fn assert_send<T: Send>() {}
     assert_send_sync::<WsTransport>();
-    assert_send::<WsListener>();
     assert_send::<ZwsStream>();
 };

@@ -1,7 +1,6 @@
 //! [`WssTransport`]: `wss://`, the WebSocket transport over TLS.
 
-use crate::upgrade::UpgradeConfig;
-use crate::{bind, connect, upgrade, ws_addr, Scheme};
+use crate::{bind, connect, establish, ws_addr, Scheme};
 use smolmq_core::transport::{BoxFuture, Connection, Listener, Side, Transport};
 use smolmq_core::{Endpoint, SocketOptions};
 use smolmq_tls::TlsTransport;
@@ -70,9 +69,8 @@ impl Transport for WssTransport {
     fn check_connect(&self, endpoint: &Endpoint, options: &SocketOptions) -> io::Result<()> {
         ws_addr("connect to", endpoint, Scheme::Wss)?;
         self.tls
-            .client_config(options)
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot connect to {endpoint}: {e}")))?;
-        Ok(())
+            .check_client(endpoint, options)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot connect to {endpoint}: {e}")))
     }
 
     fn connect<'a>(
@@ -90,15 +88,9 @@ impl Transport for WssTransport {
         options: &SocketOptions,
         side: Side,
     ) -> BoxFuture<'static, io::Result<Connection>> {
-        let addr = ws_addr("upgrade a connection of", endpoint, Scheme::Wss).cloned();
-        let config = UpgradeConfig::new(options, Scheme::Wss);
         // TLS first (it checks the server's name against the endpoint's
         // host), then the WebSocket upgrade inside it.
         let tls = self.tls.establish(conn, endpoint, options, side);
-        Box::pin(async move {
-            let addr = addr?;
-            let conn = tls.await?;
-            upgrade(conn, &addr, &config, side).await
-        })
+        establish(tls, endpoint, options, side, Scheme::Wss)
     }
 }
