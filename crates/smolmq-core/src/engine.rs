@@ -442,6 +442,12 @@ impl<'p> Engine<'p, NoObserver> {
 }
 
 impl<'p, O: EngineObserver> Engine<'p, O> {
+    /// The connection, once the engine has ended: the socket closes it
+    /// (see [`Stream`](crate::transport::Stream)) before dropping it.
+    pub fn into_stream(self) -> BoxStream {
+        self.stream
+    }
+
     /// As [`Engine::new`], reporting to `observer`.
     pub fn with_observer(
         stream: BoxStream,

@@ -235,6 +235,11 @@ impl fmt::Debug for LineEngine<'_> {
 }
 
 impl<'p> LineEngine<'p> {
+    /// The connection, once the engine has ended, for the socket to close.
+    pub(crate) fn into_stream(self) -> BoxStream {
+        self.stream
+    }
+
     /// An engine over `stream` delivering to and from `pipe`.
     pub(crate) fn new(stream: BoxStream, pipe: &'p mut Pipe<Msg>, config: LineConfig) -> Self {
         let wake = Arc::new(Wake::default());

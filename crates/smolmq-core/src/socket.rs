@@ -47,7 +47,9 @@ use crate::lines::{LineConfig, LineEngine, DEFAULT_MAX_LINE};
 use crate::monitor::SocketEvent;
 use crate::pattern::{Pattern, Peer, PeerSlot, PipeEvent, PipeId, Pipes, Refused};
 use crate::pipe::{pipe_pair, Pipe, PipeEvents};
-use crate::transport::{BoxFuture, Connection, Listener, Side, Transport};
+use crate::transport::{
+    self, BoxFuture, BoxStream, Connection, Listener, Side, Transport, CLOSE_TIMEOUT,
+};
 use crate::{Endpoint, Error, Msg, Result, SocketOptions, Wire};
 use async_executor::Task;
 use async_io::Timer;
@@ -1108,6 +1110,13 @@ fn report_exit(shared: &SocketShared, endpoint: &Endpoint, exit: &EngineExit) {
                 reason: exit.to_string(),
             })
         }
+        // The transport's handshake, refused late (TLS 1.3's client).
+        EngineExit::Io(e) if transport::is_handshake_refused(e) => {
+            shared.emit(SocketEvent::HandshakeFailed {
+                endpoint: endpoint.clone(),
+                reason: e.to_string(),
+            })
+        }
         _ => shared.emit(SocketEvent::Disconnected {
             endpoint: endpoint.clone(),
             reason: exit.to_string(),
@@ -1187,7 +1196,7 @@ async fn serve_accepted(
         }
     };
     let (ours, mut theirs) = pipe_pair(options.sndhwm, options.rcvhwm);
-    let exit = match endpoint.wire() {
+    let (exit, stream) = match endpoint.wire() {
         Wire::JsonLines => {
             // No handshake: the socket gets the pipe at once.
             let slot = Arc::new(PeerSlot::new(Peer {
@@ -1200,7 +1209,8 @@ async fn serve_accepted(
             if !shared.attach(ours, slot) {
                 return;
             }
-            LineEngine::new(conn.stream, &mut theirs, line_config(&options)).await
+            let mut engine = LineEngine::new(conn.stream, &mut theirs, line_config(&options));
+            ((&mut engine).await, Some(engine.into_stream()))
         }
         _ => {
             let observer = Observer {
@@ -1210,13 +1220,47 @@ async fn serve_accepted(
                 identify: None,
             };
             let config = engine_config(&options, kind);
-            match Engine::with_observer(conn.stream, &mut theirs, config, observer) {
-                Ok(engine) => engine.await,
-                Err(e) => EngineExit::Io(io::Error::new(io::ErrorKind::InvalidInput, e)),
-            }
+            run_engine(conn.stream, &mut theirs, config, observer).await
         }
     };
     report_exit(&shared, &endpoint, &exit);
+    // The socket sees the peer gone now, not after the close.
+    drop(theirs);
+    close_stream(stream).await;
+}
+
+/// Runs a ZMTP engine over `stream` to its end: how it ended, and the
+/// stream to close (none when the engine could not start).
+async fn run_engine(
+    stream: BoxStream,
+    pipe: &mut Pipe<Msg>,
+    config: EngineConfig,
+    observer: Observer,
+) -> (EngineExit, Option<BoxStream>) {
+    match Engine::with_observer(stream, pipe, config, observer) {
+        Ok(mut engine) => ((&mut engine).await, Some(engine.into_stream())),
+        Err(e) => (
+            EngineExit::Io(io::Error::new(io::ErrorKind::InvalidInput, e)),
+            None,
+        ),
+    }
+}
+
+/// Closes a connection whose engine ended: the stream's `poll_close` (a
+/// TLS close_notify, a WebSocket Close frame, a FIN), for at most
+/// [`CLOSE_TIMEOUT`]; its errors are of no use to anyone now.
+async fn close_stream(stream: Option<BoxStream>) {
+    let Some(mut stream) = stream else {
+        return;
+    };
+    let mut timer = Timer::after(CLOSE_TIMEOUT);
+    std::future::poll_fn(|cx| {
+        if futures_io::AsyncWrite::poll_close(std::pin::Pin::new(&mut stream), cx).is_ready() {
+            return Poll::Ready(());
+        }
+        std::pin::Pin::new(&mut timer).poll(cx).map(|_| ())
+    })
+    .await;
 }
 
 /// A random number for reconnect jitter (std's randomly keyed hasher).
@@ -1260,11 +1304,12 @@ async fn connect_loop(
                     Ok(conn) => {
                         attempt = 0;
                         failed = 0;
-                        let exit = run_connected(
+                        let (exit, stream) = run_connected(
                             conn, &mut pipe, &shared, &identify, &endpoint, &options, kind,
                         )
                         .await;
                         report_exit(&shared, &endpoint, &exit);
+                        close_stream(stream).await;
                         if matches!(exit, EngineExit::PipeClosed) {
                             return;
                         }
@@ -1324,7 +1369,7 @@ async fn connect_loop(
 }
 
 /// Runs the engine of the endpoint's wire over an established connection
-/// of a connecting socket.
+/// of a connecting socket: how it ended, and the stream to close.
 async fn run_connected(
     conn: Connection,
     pipe: &mut Pipe<Msg>,
@@ -1333,13 +1378,14 @@ async fn run_connected(
     endpoint: &Endpoint,
     options: &SocketOptions,
     kind: SocketType,
-) -> EngineExit {
+) -> (EngineExit, Option<BoxStream>) {
     match endpoint.wire() {
         Wire::JsonLines => {
             // No handshake: the peer is known to be there now.
             identify.0.identify_lines();
             shared.identified(identify.1);
-            LineEngine::new(conn.stream, pipe, line_config(options)).await
+            let mut engine = LineEngine::new(conn.stream, pipe, line_config(options));
+            ((&mut engine).await, Some(engine.into_stream()))
         }
         _ => {
             let observer = Observer {
@@ -1348,11 +1394,7 @@ async fn run_connected(
                 pipe: None,
                 identify: Some(identify.clone()),
             };
-            let config = engine_config(options, kind);
-            match Engine::with_observer(conn.stream, pipe, config, observer) {
-                Ok(engine) => engine.await,
-                Err(e) => EngineExit::Io(io::Error::new(io::ErrorKind::InvalidInput, e)),
-            }
+            run_engine(conn.stream, pipe, engine_config(options, kind), observer).await
         }
     }
 }

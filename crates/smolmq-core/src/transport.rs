@@ -21,9 +21,57 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// A duplex byte stream a transport hands to an engine.
+///
+/// # Closing
+///
+/// When a connection's engine ends, for whatever reason (the socket
+/// dropped or disconnected it, the peer closed, an error), the socket
+/// calls the stream's [`AsyncWrite::poll_close`] before dropping it, for
+/// at most [`CLOSE_TIMEOUT`] (best effort: an error, or a peer that does
+/// not read, only ends it sooner), on the connection's own task. That is
+/// a transport's hook to end its protocol properly: TLS sends its
+/// close_notify, a WebSocket its Close frame, tcp its FIN. It is called
+/// once per connection, never on the data path.
 pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+
+/// How long the socket waits for a stream's
+/// [`poll_close`](AsyncWrite::poll_close) after its engine ended (see
+/// [`Stream`]), before it drops the stream anyway.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Marks `err`, an I/O error of a connection's stream, as the peer
+/// refusing the transport's handshake, found only after
+/// [`Transport::establish`] had returned: in TLS 1.3 a client's handshake
+/// is over before the server checks the client's certificate, and the
+/// server's refusal (an alert) arrives with the first bytes the client
+/// reads, during the ZMTP greeting. An engine that ends with such an error
+/// is reported as a failed handshake (`SocketEvent::HandshakeFailed`,
+/// with `err`'s text as the reason) instead of a disconnection. The kind
+/// and the text stay `err`'s.
+pub fn handshake_refused(err: io::Error) -> io::Error {
+    io::Error::new(err.kind(), HandshakeRefused(err.to_string()))
+}
+
+/// Whether `err` was marked by [`handshake_refused`].
+pub fn is_handshake_refused(err: &io::Error) -> bool {
+    err.get_ref()
+        .is_some_and(|inner| inner.is::<HandshakeRefused>())
+}
+
+/// The mark of [`handshake_refused`]: the error's text.
+#[derive(Debug)]
+struct HandshakeRefused(String);
+
+impl fmt::Display for HandshakeRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HandshakeRefused {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
 

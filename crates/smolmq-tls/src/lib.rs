@@ -69,6 +69,16 @@
 //!   or "the peer does not speak TLS" for a plain ZMTP peer. The listener
 //!   goes on accepting; a connecting socket retries after its reconnect
 //!   interval.
+//! * A client refused late: in TLS 1.3 the client's handshake is over
+//!   before the server checks the client's certificate, so a server that
+//!   requires one and gets none (or one it does not trust) answers with
+//!   an alert where its ZMTP greeting should be. A TLS error read before
+//!   the server's first bytes is therefore reported on the client too as
+//!   `HandshakeFailed`, with the alert (`... received fatal alert:
+//!   CertificateRequired`), not as `Disconnected`.
+//! * Closing: when a connection ends, the socket closes its stream, and
+//!   the session sends its close_notify alert (bounded in time, best
+//!   effort).
 //!
 //! # For other transports
 //!
@@ -100,11 +110,10 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ServerConfig};
 use smolmq_core::transport::{BoxFuture, Connection, Listener, Side, Transport};
 use smolmq_core::{Endpoint, Host, Socket, SocketOptions, TcpAddr};
-use smolmq_tcp::TcpTransport;
+use smolmq_tcp::{TcpListener, TcpTransport};
 use std::io;
 use std::sync::{Arc, LazyLock};
-use std::task::{Context, Poll};
-use stream::ReadBuffered;
+use stream::{ClientSession, ReadBuffered};
 
 /// Sets `tls` on `socket`, for the `tls://` endpoints it binds or connects
 /// afterwards (endpoints already bound or connected keep what they had).
@@ -190,25 +199,16 @@ impl Transport for TlsTransport {
     }
 
     fn bind(&self, endpoint: &Endpoint, options: &SocketOptions) -> io::Result<Box<dyn Listener>> {
-        let what = || format!("cannot bind {endpoint}");
         let addr = tls_addr(endpoint, "bind")?;
         self.server_config(options)
-            .map_err(|err| context(err, what()))?;
+            .map_err(|err| context(err, format!("cannot bind {endpoint}")))?;
+        // A tcp listener reporting `tls://`: the handshake happens in
+        // `establish`, not at accept, so accepting never waits on a peer.
         let tcp = Endpoint::Tcp(addr.clone());
-        let inner = TcpTransport
-            .bind(&tcp, options)
-            .map_err(|err| renamed(err, &tcp, endpoint))?;
-        let Endpoint::Tcp(local) = inner.local_endpoint() else {
-            return Err(io::Error::other(format!(
-                "{}: the tcp transport reported {}",
-                what(),
-                inner.local_endpoint()
-            )));
-        };
-        Ok(Box::new(TlsListener {
-            endpoint: Endpoint::Tls(local.clone()),
-            inner,
-        }))
+        let mut listener =
+            TcpListener::bind(&tcp, options).map_err(|err| renamed(err, &tcp, endpoint))?;
+        listener.report_as(Endpoint::Tls(TcpAddr::from(listener.local_addr())));
+        Ok(Box::new(listener))
     }
 
     fn check_connect(&self, endpoint: &Endpoint, options: &SocketOptions) -> io::Result<()> {
@@ -279,33 +279,12 @@ impl Transport for TlsTransport {
                         .await
                         .map_err(|err| handshake_failed(err, &peer))?;
                     Ok(Connection {
-                        stream: Box::new(stream),
+                        stream: Box::new(ClientSession::new(stream, peer.clone())),
                         peer,
                     })
                 })
             }
         }
-    }
-}
-
-/// A bound `tls://` endpoint: a tcp listener, reporting the tls endpoint.
-/// The handshake happens in [`TlsTransport::establish`], not here, so
-/// accepting never waits on a peer.
-#[derive(Debug)]
-struct TlsListener {
-    /// The tcp listener.
-    inner: Box<dyn Listener>,
-    /// The endpoint bound, as `tls://`.
-    endpoint: Endpoint,
-}
-
-impl Listener for TlsListener {
-    fn local_endpoint(&self) -> &Endpoint {
-        &self.endpoint
-    }
-
-    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Connection>> {
-        self.inner.poll_accept(cx)
     }
 }
 
@@ -351,7 +330,7 @@ fn server_name(endpoint: &Endpoint, tls: &TlsOptions) -> io::Result<ServerName<'
 
 /// A failed handshake's error, saying so, with the peer and a hint for
 /// the usual causes.
-fn handshake_failed(err: io::Error, peer: &str) -> io::Error {
+pub(crate) fn handshake_failed(err: io::Error, peer: &str) -> io::Error {
     let tls = err
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>());

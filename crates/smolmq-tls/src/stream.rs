@@ -1,5 +1,6 @@
 //! [`ReadBuffered`]: the tcp stream under a TLS session, read in large
-//! chunks.
+//! chunks; [`ClientSession`]: a client's session, telling a late refusal
+//! of its handshake from a broken connection.
 //!
 //! rustls pulls ciphertext 4 KiB at a time (`read_tls`), so over a bare
 //! socket a 16 KiB record costs four `read` system calls and 64 KiB of
@@ -9,6 +10,7 @@
 //! rustls already hands its records to one vectored write.
 
 use futures_io::{AsyncRead, AsyncWrite};
+use smolmq_core::transport::handshake_refused;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -96,6 +98,92 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ReadBuffered<S> {
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_close(cx)
     }
+}
+
+/// A client's TLS session until the server's first bytes arrive: a TLS
+/// error read before them is the server refusing our handshake (in TLS
+/// 1.3 the client's handshake is over before the server checks the
+/// client's certificate, and the server's alert comes instead of its ZMTP
+/// greeting), so it is returned marked with
+/// [`handshake_refused`](smolmq_core::transport::handshake_refused) and
+/// the socket reports a failed handshake. After the first bytes, errors
+/// pass through as they are.
+#[derive(Debug)]
+pub(crate) struct ClientSession<S> {
+    /// The TLS stream.
+    inner: S,
+    /// The server's first bytes came: its handshake accepted ours.
+    accepted: bool,
+    /// The server's address, for the error.
+    peer: String,
+}
+
+impl<S> ClientSession<S> {
+    /// `inner`, just after its handshake, with the server at `peer`.
+    pub(crate) fn new(inner: S, peer: String) -> ClientSession<S> {
+        ClientSession {
+            inner,
+            accepted: false,
+            peer,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for ClientSession<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let read = ready!(Pin::new(&mut this.inner).poll_read(cx, out));
+        if this.accepted {
+            return Poll::Ready(read);
+        }
+        Poll::Ready(match read {
+            Ok(n) => {
+                this.accepted = n > 0;
+                Ok(n)
+            }
+            Err(err) if is_tls_error(&err) => {
+                Err(handshake_refused(crate::handshake_failed(err, &this.peer)))
+            }
+            Err(err) => Err(err),
+        })
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for ClientSession<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
+/// Whether `err` carries a rustls error (an alert received, a record that
+/// does not decode).
+fn is_tls_error(err: &io::Error) -> bool {
+    err.get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>())
 }
 
 #[cfg(test)]

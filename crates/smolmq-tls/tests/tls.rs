@@ -75,13 +75,58 @@ fn handshake_success(events: &Receiver<SocketEvent>) {
     }
 }
 
-/// A good client (trusting `pki`) gets `"good"` through to `server`, and
-/// it is the first message the server receives.
+/// Server options presenting a certificate for localhost and requiring
+/// clients to present one from `pki` (mutual TLS).
+fn requiring_clients(pki: &Pki) -> TlsOptions {
+    TlsOptions {
+        ca: Some(pki.ca_pem().into()),
+        require_client_cert: true,
+        ..serving(&localhost(pki))
+    }
+}
+
+/// Client options trusting `pki` and presenting `id`.
+fn presenting(pki: &Pki, id: Identity) -> TlsOptions {
+    TlsOptions {
+        cert_chain: Some(id.cert_pem.into()),
+        key: Some(id.key_pem.into()),
+        ..TlsOptions::client(pki.ca_pem())
+    }
+}
+
+/// Client options that verify nothing.
+fn not_verifying() -> TlsOptions {
+    TlsOptions {
+        verify: false,
+        ..TlsOptions::default()
+    }
+}
+
+/// A client with `tls` connects to `endpoint` and gets `text` through to
+/// `server`, as the first message the server receives.
+fn gets_through(
+    ctx: &Context,
+    tls: TlsOptions,
+    endpoint: &str,
+    server: &mut Socket,
+    text: &'static str,
+) {
+    let mut client = tls_socket(ctx, tls);
+    client.connect(endpoint).unwrap();
+    client.send_blocking(Msg::from(text)).unwrap();
+    assert_eq!(server.recv_blocking().unwrap(), Msg::from(text));
+}
+
+/// A good client (trusting `pki`) gets `"good"` through to `server`.
 fn good_client_gets_through(ctx: &Context, pki: &Pki, server: &mut Socket, port: u16) {
-    let mut good = tls_socket(ctx, TlsOptions::client(pki.ca_pem()));
-    good.connect(&format!("tls://localhost:{port}")).unwrap();
-    good.send_blocking(Msg::from("good")).unwrap();
-    assert_eq!(server.recv_blocking().unwrap(), Msg::from("good"));
+    let endpoint = format!("tls://localhost:{port}");
+    gets_through(
+        ctx,
+        TlsOptions::client(pki.ca_pem()),
+        &endpoint,
+        server,
+        "good",
+    );
 }
 
 #[test]
@@ -141,27 +186,11 @@ fn both_directions_at_once_with_large_messages() {
 fn mutual_tls() {
     let pki = Pki::new("test CA");
     let ctx = context();
-    let (mut server, events, port) = bound(
-        &ctx,
-        TlsOptions {
-            ca: Some(pki.ca_pem().into()),
-            require_client_cert: true,
-            ..serving(&localhost(&pki))
-        },
-    );
-    let me = pki.issue(&["client.test"]);
-    let mut client = tls_socket(
-        &ctx,
-        TlsOptions {
-            cert_chain: Some(me.cert_pem.into()),
-            key: Some(me.key_pem.into()),
-            ..TlsOptions::client(pki.ca_pem())
-        },
-    );
-    client.connect(&format!("tls://localhost:{port}")).unwrap();
+    let (mut server, events, port) = bound(&ctx, requiring_clients(&pki));
+    let me = presenting(&pki, pki.issue(&["client.test"]));
+    let endpoint = format!("tls://localhost:{port}");
+    gets_through(&ctx, me, &endpoint, &mut server, "mutual");
     handshake_success(&events);
-    client.send_blocking(Msg::from("mutual")).unwrap();
-    assert_eq!(server.recv_blocking().unwrap(), Msg::from("mutual"));
 }
 
 #[test]
@@ -190,17 +219,13 @@ fn tls_1_2_and_1_3() {
                 ..serving(&localhost(&pki))
             },
         );
-        let mut client = tls_socket(
-            &ctx,
-            TlsOptions {
-                min_version: client_versions.0,
-                max_version: client_versions.1,
-                ..TlsOptions::client(pki.ca_pem())
-            },
-        );
-        client.connect(&format!("tls://localhost:{port}")).unwrap();
-        client.send_blocking(Msg::from("v")).unwrap();
-        assert_eq!(server.recv_blocking().unwrap(), Msg::from("v"));
+        let client = TlsOptions {
+            min_version: client_versions.0,
+            max_version: client_versions.1,
+            ..TlsOptions::client(pki.ca_pem())
+        };
+        let endpoint = format!("tls://localhost:{port}");
+        gets_through(&ctx, client, &endpoint, &mut server, "v");
     }
 }
 
@@ -240,30 +265,18 @@ fn verify_off_accepts_an_unknown_server_and_server_name_overrides_the_host() {
     // A self-signed certificate nobody trusts: fine with verify off.
     let stranger = Pki::new("nobody's CA");
     let (mut server, _events, port) = bound(&ctx, serving(&stranger.issue(&["elsewhere"])));
-    let mut client = tls_socket(
-        &ctx,
-        TlsOptions {
-            verify: false,
-            ..TlsOptions::default()
-        },
-    );
-    client.connect(&format!("tls://127.0.0.1:{port}")).unwrap();
-    client.send_blocking(Msg::from("trusting")).unwrap();
-    assert_eq!(server.recv_blocking().unwrap(), Msg::from("trusting"));
+    let endpoint = format!("tls://127.0.0.1:{port}");
+    gets_through(&ctx, not_verifying(), &endpoint, &mut server, "trusting");
 
     // An IP endpoint, the certificate checked against a DNS name.
     let pki = Pki::new("test CA");
     let (mut server, _events, port) = bound(&ctx, serving(&pki.issue(&["broker.test"])));
-    let mut client = tls_socket(
-        &ctx,
-        TlsOptions {
-            server_name: Some("broker.test".into()),
-            ..TlsOptions::client(pki.ca_pem())
-        },
-    );
-    client.connect(&format!("tls://127.0.0.1:{port}")).unwrap();
-    client.send_blocking(Msg::from("named")).unwrap();
-    assert_eq!(server.recv_blocking().unwrap(), Msg::from("named"));
+    let named = TlsOptions {
+        server_name: Some("broker.test".into()),
+        ..TlsOptions::client(pki.ca_pem())
+    };
+    let endpoint = format!("tls://127.0.0.1:{port}");
+    gets_through(&ctx, named, &endpoint, &mut server, "named");
 }
 
 /// The error of binding `tls://127.0.0.1:0` with `tls`.
@@ -447,16 +460,8 @@ fn an_expired_server_certificate_is_refused() {
     assert!(recv_within(&mut server, Duration::from_millis(200)).is_none());
     // The same listener with its expired certificate still serves: a
     // client that does not verify gets through.
-    let mut lenient = tls_socket(
-        &ctx,
-        TlsOptions {
-            verify: false,
-            ..TlsOptions::default()
-        },
-    );
-    lenient.connect(&format!("tls://127.0.0.1:{port}")).unwrap();
-    lenient.send_blocking(Msg::from("lenient")).unwrap();
-    assert_eq!(server.recv_blocking().unwrap(), Msg::from("lenient"));
+    let endpoint = format!("tls://127.0.0.1:{port}");
+    gets_through(&ctx, not_verifying(), &endpoint, &mut server, "lenient");
     drop(events);
 }
 
@@ -484,46 +489,41 @@ fn a_certificate_for_another_host_is_refused() {
 fn a_client_without_a_certificate_is_refused_when_one_is_required() {
     let pki = Pki::new("test CA");
     let ctx = context();
-    let id = localhost(&pki);
-    let required = TlsOptions {
-        ca: Some(pki.ca_pem().into()),
-        require_client_cert: true,
-        ..serving(&id)
-    };
-    let (mut server, events, port) = bound(&ctx, required);
+    let (mut server, events, port) = bound(&ctx, requiring_clients(&pki));
+    let endpoint = format!("tls://localhost:{port}");
     let mut client = tls_socket(&ctx, TlsOptions::client(pki.ca_pem()));
     let client_events = client.monitor();
-    client.connect(&format!("tls://localhost:{port}")).unwrap();
+    client.connect(&endpoint).unwrap();
     client.try_send(Msg::from("bad")).unwrap();
     let reason = handshake_failure(&events);
     assert!(reason.contains("no certificates"), "{reason}");
     // With TLS 1.3 the client's handshake is over before the server
-    // checks it: the client hears the server's alert on its first read,
-    // as its connection ending.
+    // checks it: the server's alert comes where its greeting would, and
+    // the client reports it as a failed handshake too, not a disconnection.
     let deadline = Instant::now() + TIMEOUT;
     let heard = loop {
         match client_events.recv_deadline(deadline) {
-            Ok(SocketEvent::Disconnected { reason, .. })
-            | Ok(SocketEvent::HandshakeFailed { reason, .. }) => break reason,
+            Ok(SocketEvent::HandshakeFailed { reason, .. }) => break reason,
+            Ok(SocketEvent::Disconnected { reason, .. }) => {
+                panic!("the client saw a disconnection, not a failed handshake: {reason}")
+            }
             Ok(_) => {}
             Err(e) => panic!("the client heard nothing: {e:?}"),
         }
     };
+    assert!(
+        heard.starts_with("TLS handshake with 127.0.0.1:"),
+        "{heard}"
+    );
     assert!(heard.contains("CertificateRequired"), "{heard}");
     assert!(recv_within(&mut server, Duration::from_millis(200)).is_none());
     drop(client);
 
-    // A certificate from another CA is refused too.
+    // A certificate from another CA is refused too, on both sides.
     let other = Pki::new("another CA").issue(&["client.test"]);
-    let mut client = tls_socket(
-        &ctx,
-        TlsOptions {
-            cert_chain: Some(other.cert_pem.into()),
-            key: Some(other.key_pem.into()),
-            ..TlsOptions::client(pki.ca_pem())
-        },
-    );
-    client.connect(&format!("tls://localhost:{port}")).unwrap();
+    let mut client = tls_socket(&ctx, presenting(&pki, other));
+    let client_events = client.monitor();
+    client.connect(&endpoint).unwrap();
     client.try_send(Msg::from("bad")).unwrap();
     // (Retries of the first client may still be reported before.)
     let reason = loop {
@@ -533,22 +533,14 @@ fn a_client_without_a_certificate_is_refused_when_one_is_required() {
         }
     };
     assert!(reason.contains("UnknownIssuer"), "{reason}");
+    let heard = handshake_failure(&client_events);
+    assert!(heard.contains("received fatal alert"), "{heard}");
     assert!(recv_within(&mut server, Duration::from_millis(200)).is_none());
     drop(client);
 
     // A client with a good certificate gets through.
-    let me = pki.issue(&["client.test"]);
-    let mut good = tls_socket(
-        &ctx,
-        TlsOptions {
-            cert_chain: Some(me.cert_pem.into()),
-            key: Some(me.key_pem.into()),
-            ..TlsOptions::client(pki.ca_pem())
-        },
-    );
-    good.connect(&format!("tls://localhost:{port}")).unwrap();
-    good.send_blocking(Msg::from("good")).unwrap();
-    assert_eq!(server.recv_blocking().unwrap(), Msg::from("good"));
+    let me = presenting(&pki, pki.issue(&["client.test"]));
+    gets_through(&ctx, me, &endpoint, &mut server, "good");
 }
 
 #[test]
