@@ -26,6 +26,15 @@ pub const OP_PING: u8 = 0x9;
 /// Pong.
 pub const OP_PONG: u8 = 0xA;
 
+/// Close status (RFC 6455, section 7.4.1): a normal closure.
+pub const CLOSE_NORMAL: u16 = 1000;
+/// Close status: the peer broke the protocol.
+pub const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+/// Close status: data of a type we do not take (a text message).
+pub const CLOSE_UNSUPPORTED_DATA: u16 = 1003;
+/// Close status: a message too big to process.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+
 /// The most a frame header takes: 2 bytes, 8 of length, 4 of mask.
 pub const MAX_HEADER_LEN: usize = 14;
 
@@ -102,6 +111,23 @@ impl fmt::Display for FrameError {
 }
 
 impl std::error::Error for FrameError {}
+
+impl FrameError {
+    /// The status our Close frame gives for this error:
+    /// [`CLOSE_TOO_BIG`] for [`FrameError::TooLarge`],
+    /// [`CLOSE_PROTOCOL_ERROR`] for the others.
+    ///
+    /// ```
+    /// use smolmq_ws::frame::{FrameError, CLOSE_TOO_BIG};
+    /// assert_eq!(FrameError::TooLarge { size: 10, max: 5 }.close_code(), CLOSE_TOO_BIG);
+    /// ```
+    pub fn close_code(&self) -> u16 {
+        match self {
+            FrameError::TooLarge { .. } => CLOSE_TOO_BIG,
+            _ => CLOSE_PROTOCOL_ERROR,
+        }
+    }
+}
 
 /// What [`FrameDecoder::decode_in_place`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -60,6 +60,11 @@ pub struct ZwsStream {
     read_error: Option<io::Error>,
     /// A reader waiting for our socket type (without a mechanism).
     reader: Option<Waker>,
+    /// A Close frame went into `wbuf` (ours, or our answer to the peer's).
+    close_sent: bool,
+    /// The status of our Close frame: normal, or the peer's fault that
+    /// ended reading.
+    close_code: u16,
 }
 
 impl ZwsStream {
@@ -92,6 +97,8 @@ impl ZwsStream {
             eof: false,
             read_error: None,
             reader: None,
+            close_sent: false,
+            close_code: frame::CLOSE_NORMAL,
         }
     }
 
@@ -139,11 +146,26 @@ impl ZwsStream {
         Poll::Ready(Ok(()))
     }
 
+    /// Puts our Close frame (status `close_code`) in `wbuf`, unless a
+    /// Close went already.
+    fn queue_close(&mut self) {
+        if !self.close_sent {
+            self.close_sent = true;
+            let mask = (self.role == Role::Client).then(mask_key);
+            frame::encode(
+                &mut self.wbuf,
+                OP_CLOSE,
+                &self.close_code.to_be_bytes(),
+                mask,
+            );
+        }
+    }
+
     /// Decodes the frames in `rbuf` as ZMTP bytes into `dst` (or, when
     /// they cannot go there in order, into `inbound`'s pending bytes),
     /// until `dst` is full, something is pending or no whole frame is
     /// left. Returns the bytes written into `dst`.
-    fn decode(&mut self, dst: &mut [u8]) -> io::Result<usize> {
+    fn decode(&mut self, dst: &mut [u8]) -> Result<usize, Broken> {
         let mut written = 0;
         while !self.eof
             && self.inbound.pending().is_empty()
@@ -152,8 +174,7 @@ impl ZwsStream {
         {
             let decoded = self
                 .decoder
-                .decode_in_place(&mut self.rbuf[self.rpos..self.rend])
-                .map_err(|e| invalid(e.to_string()))?;
+                .decode_in_place(&mut self.rbuf[self.rpos..self.rend])?;
             let at = match decoded {
                 Decoded::Frame(at) => at,
                 Decoded::Need(_) => break,
@@ -164,10 +185,11 @@ impl ZwsStream {
             match (at.opcode, at.fin, &mut self.fragments) {
                 (OP_BINARY, true, None) => {
                     let was_bare = self.inbound.is_bare();
-                    written += self
-                        .inbound
-                        .message_into(payload, self.outbound.our_type(), &mut dst[written..])
-                        .map_err(|e| invalid(e.to_string()))?;
+                    written += self.inbound.message_into(
+                        payload,
+                        self.outbound.our_type(),
+                        &mut dst[written..],
+                    )?;
                     if !was_bare && self.inbound.is_bare() {
                         self.outbound.set_bare();
                     }
@@ -176,45 +198,46 @@ impl ZwsStream {
                 (OP_CONTINUATION, fin, Some(parts)) => {
                     let size = (parts.len() + payload.len()) as u64;
                     if size > self.max_message {
-                        return Err(invalid(
-                            FrameError::TooLarge {
-                                size,
-                                max: self.max_message,
-                            }
-                            .to_string(),
-                        ));
+                        return Err(FrameError::TooLarge {
+                            size,
+                            max: self.max_message,
+                        }
+                        .into());
                     }
                     parts.extend_from_slice(payload);
                     if fin {
                         let message = self.fragments.take().unwrap_or_default();
                         let was_bare = self.inbound.is_bare();
-                        written += self
-                            .inbound
-                            .message_into(&message, self.outbound.our_type(), &mut dst[written..])
-                            .map_err(|e| invalid(e.to_string()))?;
+                        written += self.inbound.message_into(
+                            &message,
+                            self.outbound.our_type(),
+                            &mut dst[written..],
+                        )?;
                         if !was_bare && self.inbound.is_bare() {
                             self.outbound.set_bare();
                         }
                     }
                 }
-                (OP_BINARY | OP_CONTINUATION, _, _) => {
-                    return Err(invalid(FrameError::BadFragment.to_string()))
-                }
-                (OP_TEXT, _, _) => return Err(invalid(ZwsError::TextMessage.to_string())),
+                (OP_BINARY | OP_CONTINUATION, _, _) => return Err(FrameError::BadFragment.into()),
+                (OP_TEXT, _, _) => return Err(ZwsError::TextMessage.into()),
                 (OP_PING, _, _) => {
                     let mask = (self.role == Role::Client).then(mask_key);
                     frame::encode(&mut self.wbuf, OP_PONG, payload, mask);
                 }
                 (OP_PONG, _, _) => self.inbound.pong(payload),
                 (OP_CLOSE, _, _) => {
-                    // Answer with the same status code, then end.
-                    let code = payload.get(..2).unwrap_or_default();
-                    let mask = (self.role == Role::Client).then(mask_key);
-                    frame::encode(&mut self.wbuf, OP_CLOSE, code, mask);
+                    // Answer with the same status code (unless we closed
+                    // first), then end.
+                    if !self.close_sent {
+                        let code = payload.get(..2).unwrap_or_default();
+                        let mask = (self.role == Role::Client).then(mask_key);
+                        frame::encode(&mut self.wbuf, OP_CLOSE, code, mask);
+                        self.close_sent = true;
+                    }
                     self.eof = true;
                 }
                 // The decoder lets no other opcode through.
-                (other, _, _) => return Err(invalid(FrameError::UnknownOpcode(other).to_string())),
+                (other, _, _) => return Err(FrameError::UnknownOpcode(other).into()),
             }
         }
         if self.rpos == self.rend {
@@ -282,9 +305,10 @@ impl AsyncRead for ZwsStream {
             if this.inbound.pending().is_empty() {
                 match this.decode(&mut buf[n..]) {
                     Ok(more) => n += more,
-                    Err(e) => {
+                    Err(broken) => {
                         this.eof = true;
-                        this.read_error = Some(e);
+                        this.close_code = broken.close_code();
+                        this.read_error = Some(invalid(broken.to_string()));
                     }
                 }
             }
@@ -362,10 +386,35 @@ impl AsyncWrite for ZwsStream {
         Pin::new(&mut this.inner).poll_flush(cx)
     }
 
+    /// Ends the connection (the socket calls it when the engine has
+    /// ended): a Close frame first (RFC 6455, section 5.5.1) with
+    /// [`CLOSE_NORMAL`](frame::CLOSE_NORMAL), or the status of the peer's
+    /// fault that ended reading (1002 protocol error, 1003 a text message,
+    /// 1009 too big), unless a Close already went (our answer to the
+    /// peer's); then the connection underneath is closed, without waiting
+    /// for the peer's answer.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        this.queue_close();
         std::task::ready!(this.poll_write_out(cx))?;
+        std::task::ready!(Pin::new(&mut this.inner).poll_flush(cx))?;
         Pin::new(&mut this.inner).poll_close(cx)
+    }
+}
+
+impl Drop for ZwsStream {
+    /// A stream dropped without [`poll_close`](AsyncWrite::poll_close)
+    /// (its task was cancelled: a disconnect, LINGER over) still tries to
+    /// send its Close frame: one write that does not wait.
+    fn drop(&mut self) {
+        if self.close_sent {
+            return;
+        }
+        self.queue_close();
+        let mut cx = Context::from_waker(Waker::noop());
+        if let Poll::Ready(Ok(())) = self.poll_write_out(&mut cx) {
+            let _ = Pin::new(&mut self.inner).poll_flush(&mut cx);
+        }
     }
 }
 
@@ -385,6 +434,46 @@ impl fmt::Debug for ZwsStream {
 /// proxy cache poisoning) is served by; it is not a secret.
 fn mask_key() -> [u8; 4] {
     fastrand::u32(..).to_ne_bytes()
+}
+
+/// Why decoding stopped: the peer's fault, in its framing or in ZWS.
+#[derive(Debug)]
+enum Broken {
+    /// A frame RFC 6455 (or our limit) does not allow.
+    Frame(FrameError),
+    /// A message ZWS 2.0 does not allow.
+    Zws(ZwsError),
+}
+
+impl Broken {
+    /// The status our Close frame gives for it.
+    fn close_code(&self) -> u16 {
+        match self {
+            Broken::Frame(e) => e.close_code(),
+            Broken::Zws(e) => e.close_code(),
+        }
+    }
+}
+
+impl fmt::Display for Broken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Broken::Frame(e) => e.fmt(f),
+            Broken::Zws(e) => e.fmt(f),
+        }
+    }
+}
+
+impl From<FrameError> for Broken {
+    fn from(e: FrameError) -> Broken {
+        Broken::Frame(e)
+    }
+}
+
+impl From<ZwsError> for Broken {
+    fn from(e: ZwsError) -> Broken {
+        Broken::Zws(e)
+    }
 }
 
 /// An `InvalidData` error with `reason`.

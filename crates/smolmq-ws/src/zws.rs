@@ -67,6 +67,20 @@ impl fmt::Display for ZwsError {
 
 impl std::error::Error for ZwsError {}
 
+impl ZwsError {
+    /// The status our Close frame gives for this error:
+    /// [`CLOSE_UNSUPPORTED_DATA`](crate::frame::CLOSE_UNSUPPORTED_DATA)
+    /// for a text message,
+    /// [`CLOSE_PROTOCOL_ERROR`](crate::frame::CLOSE_PROTOCOL_ERROR) for
+    /// the others.
+    pub fn close_code(&self) -> u16 {
+        match self {
+            ZwsError::TextMessage => crate::frame::CLOSE_UNSUPPORTED_DATA,
+            _ => crate::frame::CLOSE_PROTOCOL_ERROR,
+        }
+    }
+}
+
 /// One thing to send, made from the engine's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outgoing {
