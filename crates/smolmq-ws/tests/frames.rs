@@ -86,14 +86,8 @@ fn next_binary(ws: &mut tungstenite::WebSocket<TcpStream>) -> Vec<u8> {
 #[test]
 fn fragments_ping_and_close_with_tungstenite() {
     let ctx = context();
-    let mut server = socket_with(&ctx, |_| {});
-    server.bind("ws://127.0.0.1:0/zmq").unwrap();
-    let endpoint = server.last_endpoint().unwrap().to_string();
-    let mut ws = raw_client(&endpoint);
-
     // Routing ids first, both ways (ZWS2.0 without mechanism).
-    ws.send(Message::binary(&b"\x00"[..])).unwrap();
-    assert_eq!(next_binary(&mut ws), b"\x00");
+    let (mut server, _events, mut ws) = server_and_client(&ctx, |_| {});
 
     // A two-frame ZMTP message, its second frame in three fragments.
     ws.send(Message::binary(&b"\x01first"[..])).unwrap();
@@ -222,16 +216,10 @@ fn a_connecting_socket_that_disconnects_sends_close_1000() {
 #[test]
 fn heartbeats_without_mechanism_are_websocket_pings() {
     let ctx = context();
-    let mut server = socket_with(&ctx, |o| {
+    let (mut server, events, mut ws) = server_and_client(&ctx, |o| {
         o.heartbeat_ivl = Some(std::time::Duration::from_millis(50));
         o.heartbeat_timeout = Some(std::time::Duration::from_millis(400));
     });
-    let events = server.monitor();
-    server.bind("ws://127.0.0.1:0/zmq").unwrap();
-    let endpoint = server.last_endpoint().unwrap().to_string();
-    let mut ws = raw_client(&endpoint);
-    ws.send(Message::binary(&b"\x00"[..])).unwrap();
-    assert_eq!(next_binary(&mut ws), b"\x00");
     // Idle for several timeouts, tungstenite answering the pings as it
     // reads: the pongs keep the connection up.
     let mut pings = 0;
