@@ -78,6 +78,16 @@
 //! itself is the peer of the frames' tests (`tests/frames.rs`), and jszmq's
 //! `ws` (Node.js) of the interop tests.
 //!
+//! **Closing.** When our side ends a connection (the socket dropped or
+//! disconnected it, or the peer broke the protocol), a Close frame goes
+//! first (RFC 6455, section 5.5.1) with its status: 1000 for a normal
+//! close, 1002 for a protocol error, 1003 for a text message, 1009 for a
+//! message over the limit. It is sent from the stream's `poll_close`
+//! (smolmq-core calls it when the engine ends, bounded in time) or, when
+//! the connection's task was cancelled instead (a `disconnect`, LINGER
+//! over), by one write on drop that does not wait. We do not wait for the
+//! peer's answering Close. A peer's Close is answered with its status, once.
+//!
 //! Limits: a peer's message is at most MAXMSGSIZE + 1 bytes (its flags
 //! byte), 64 MiB when MAXMSGSIZE is unlimited; a fragmented one is
 //! gathered up to that limit; a lying length makes the connection reserve
