@@ -381,30 +381,39 @@ fn mistakes_in_the_options_are_errors_of_bind_and_connect() {
     }
 }
 
-/// Runs a refused client: `connect` it to the server at `port`, expect a
-/// failed handshake on `watch` (the client's or the server's monitor)
-/// whose reason contains `expected`, check that nothing reached the
-/// server, then show that a good client gets through.
-#[allow(clippy::too_many_arguments)]
+/// Whose monitor reports a refusal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// The connecting socket's.
+    Client,
+    /// The listening socket's.
+    Server,
+}
+
+/// Runs a refused client: a server presenting `id` (issued by the test's
+/// CA), a client made by `client` (given the context and that CA),
+/// connected to `endpoint(port)`; expects
+/// a failed handshake on `watch`'s monitor whose reason contains each of
+/// `expected`, checks that nothing reached the server, then shows that a
+/// good client gets through.
 fn refused(
-    ctx: &Context,
-    pki: &Pki,
-    mut server: Socket,
-    server_events: Receiver<SocketEvent>,
-    port: u16,
-    mut client: Socket,
-    endpoint: &str,
-    watch_server: bool,
+    id: impl FnOnce(&Pki) -> Identity,
+    client: impl FnOnce(&Context, &Pki) -> Socket,
+    endpoint: impl FnOnce(u16) -> String,
+    watch: Watch,
     expected: &[&str],
 ) {
+    let pki = Pki::new("test CA");
+    let ctx = context();
+    let (mut server, server_events, port) = bound(&ctx, serving(&id(&pki)));
+    let mut client = client(&ctx, &pki);
     let client_events = client.monitor();
-    client.connect(endpoint).unwrap();
+    client.connect(&endpoint(port)).unwrap();
     // Queued for a connection that never comes up.
     client.try_send(Msg::from("bad")).unwrap();
-    let events = if watch_server {
-        &server_events
-    } else {
-        &client_events
+    let events = match watch {
+        Watch::Server => &server_events,
+        Watch::Client => &client_events,
     };
     let reason = handshake_failure(events);
     for e in expected {
@@ -415,25 +424,17 @@ fn refused(
         "a refused client's message was delivered"
     );
     drop(client);
-    good_client_gets_through(ctx, pki, &mut server, port);
+    good_client_gets_through(&ctx, &pki, &mut server, port);
 }
 
 #[test]
 fn a_client_trusting_another_ca_refuses_the_server() {
-    let pki = Pki::new("test CA");
-    let ctx = context();
-    let (server, events, port) = bound(&ctx, serving(&localhost(&pki)));
     let other = Pki::new("another CA");
-    let client = tls_socket(&ctx, TlsOptions::client(other.ca_pem()));
     refused(
-        &ctx,
-        &pki,
-        server,
-        events,
-        port,
-        client,
-        &format!("tls://localhost:{port}"),
-        false,
+        localhost,
+        |ctx, _| tls_socket(ctx, TlsOptions::client(other.ca_pem())),
+        |port| format!("tls://localhost:{port}"),
+        Watch::Client,
         &["TLS handshake with 127.0.0.1:", "UnknownIssuer"],
     );
 }
@@ -467,20 +468,12 @@ fn an_expired_server_certificate_is_refused() {
 
 #[test]
 fn a_certificate_for_another_host_is_refused() {
-    let pki = Pki::new("test CA");
-    let ctx = context();
     // Valid for "localhost" only: connecting to 127.0.0.1 checks the IP.
-    let (server, events, port) = bound(&ctx, serving(&pki.issue(&["localhost"])));
-    let client = tls_socket(&ctx, TlsOptions::client(pki.ca_pem()));
     refused(
-        &ctx,
-        &pki,
-        server,
-        events,
-        port,
-        client,
-        &format!("tls://127.0.0.1:{port}"),
-        false,
+        |pki| pki.issue(&["localhost"]),
+        |ctx, pki| tls_socket(ctx, TlsOptions::client(pki.ca_pem())),
+        |port| format!("tls://127.0.0.1:{port}"),
+        Watch::Client,
         &["not valid for name", "127.0.0.1"],
     );
 }
@@ -545,19 +538,11 @@ fn a_client_without_a_certificate_is_refused_when_one_is_required() {
 
 #[test]
 fn a_plain_tcp_client_is_refused_by_a_tls_listener() {
-    let pki = Pki::new("test CA");
-    let ctx = context();
-    let (server, events, port) = bound(&ctx, serving(&localhost(&pki)));
-    let client = socket_with(&ctx, |_| {});
     refused(
-        &ctx,
-        &pki,
-        server,
-        events,
-        port,
-        client,
-        &format!("tcp://127.0.0.1:{port}"),
-        true,
+        localhost,
+        |ctx, _| socket_with(ctx, |_| {}),
+        |port| format!("tcp://127.0.0.1:{port}"),
+        Watch::Server,
         &["does not speak TLS"],
     );
 }
