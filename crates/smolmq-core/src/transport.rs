@@ -27,14 +27,20 @@ use std::time::Duration;
 ///
 /// # Closing
 ///
-/// When a connection's engine ends, for whatever reason (the socket
-/// dropped or disconnected it, the peer closed, an error), the socket
-/// calls the stream's [`AsyncWrite::poll_close`] before dropping it, for
-/// at most [`CLOSE_TIMEOUT`] (best effort: an error, or a peer that does
-/// not read, only ends it sooner), on the connection's own task. That is
-/// a transport's hook to end its protocol properly: TLS sends its
-/// close_notify, a WebSocket its Close frame, tcp its FIN. It is called
-/// once per connection, never on the data path.
+/// When a connection's engine ends (the socket closed its end and what
+/// it had queued is written, the peer closed, an error, a timeout), the
+/// socket calls the stream's [`AsyncWrite::poll_close`] before dropping
+/// it, on the connection's own task, for at most [`CLOSE_TIMEOUT`] (best
+/// effort: an error ends it sooner, a peer that does not read makes it
+/// wait that long). That is a transport's hook to end its protocol
+/// properly: TLS sends its close_notify, a WebSocket its Close frame, tcp
+/// its FIN. It is called once per connection, never on the data path.
+///
+/// A connection whose task is cancelled instead is dropped without it:
+/// [`Socket::disconnect`](crate::Socket::disconnect), a connecting
+/// socket's LINGER running out, the context ending. A transport that must
+/// say goodbye even then can try a write that does not wait in its
+/// stream's `Drop` (smolmq-ws does).
 pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 
 /// How long the socket waits for a stream's
