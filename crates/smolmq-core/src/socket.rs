@@ -854,9 +854,16 @@ impl Socket {
 
     /// Receives a message, awaiting one (no timeout: wrap the future in
     /// one).
+    ///
+    /// Unlike [`recv_blocking`](Socket::recv_blocking) it does not wait at
+    /// an empty pipe for a message about to arrive: the task yields its
+    /// thread to the executor's other tasks and is woken when one comes.
     pub async fn recv(&mut self) -> Result<Msg> {
         loop {
-            match self.try_recv() {
+            self.pipes.set_patient(false);
+            let received = self.try_recv();
+            self.pipes.set_patient(true);
+            match received {
                 Err(Error::WouldBlock) => {}
                 other => return other,
             }

@@ -11,7 +11,6 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
-use smolmq_signaler::Recv as SignalRecv;
 
 use crate::error::{RecvError, RecvTimeoutError, TryRecvError};
 use crate::shared::Shared;
@@ -142,7 +141,7 @@ impl<T> Receiver<T> {
     pub fn recv(&mut self) -> Recv<'_, T> {
         Recv {
             shared: &self.shared,
-            listener: None,
+            waiting: false,
         }
     }
 
@@ -186,26 +185,26 @@ impl<T> fmt::Debug for Receiver<T> {
 }
 
 pin_project! {
-    /// The future of [`Receiver::recv`]: resolves to the next command, or
-    /// to [`RecvError`] once every sender is gone and the mailbox is drained.
+    /// The future returned by [`Receiver::recv`]: resolves to the next command,
+    /// or to [`RecvError`] once the mailbox is empty and every sender is gone.
     ///
-    /// It runs the same sleep protocol as the blocking receive, with the
-    /// signaler's async wait in place of a blocking one.
+    /// While it waits, its task's waker is registered with the mailbox, and
+    /// the sender that finds the reader asleep wakes it (no lock, no
+    /// thread parked). Dropping it withdraws the announcement.
     #[must_use = "futures do nothing unless polled"]
     pub struct Recv<'a, T> {
         // The mailbox. (pin-project-lite takes no doc comments on fields.)
         shared: &'a Shared<T>,
-        // The signaler's wait, while the reader sleeps.
-        #[pin]
-        listener: Option<SignalRecv<'a>>,
+        // True while the reader's sleep is announced.
+        waiting: bool,
     }
 
     impl<'a, T> PinnedDrop for Recv<'a, T> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             // Dropped while asleep: withdraw the announcement, so that
-            // senders stop signalling a reader that no longer waits.
-            if this.listener.is_some() {
+            // senders stop waking a reader that no longer waits.
+            if *this.waiting {
                 this.shared.woke();
             }
         }
@@ -216,28 +215,24 @@ impl<'a, T> Future for Recv<'a, T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.project();
         let shared: &'a Shared<T> = this.shared;
-        loop {
-            if let Some(listener) = this.listener.as_mut().as_pin_mut() {
-                if listener.poll(cx).is_pending() {
-                    return Poll::Pending;
-                }
-                this.listener.set(None);
-                shared.woke();
+        if *this.waiting {
+            // Woken (or polled again for another reason): withdraw, then
+            // look and announce again, as a first poll does.
+            *this.waiting = false;
+            shared.woke();
+        }
+        match shared.try_pop() {
+            Err(TryRecvError::Empty) => {}
+            result => return Poll::Ready(result.map_err(|_| RecvError)),
+        }
+        match shared.prepare_task_sleep(cx.waker()) {
+            Err(TryRecvError::Empty) => {
+                *this.waiting = true;
+                Poll::Pending
             }
-            match shared.try_pop() {
-                Err(TryRecvError::Empty) => {}
-                result => return Poll::Ready(result.map_err(|_| RecvError)),
-            }
-            match shared.prepare_sleep() {
-                Err(TryRecvError::Empty) => {}
-                result => return Poll::Ready(result.map_err(|_| RecvError)),
-            }
-            // Announced and still empty: wait for a signal. One sent since
-            // the announcement is pending in the signaler, and this wait
-            // consumes it.
-            this.listener.set(Some(shared.signaler.recv()));
+            result => Poll::Ready(result.map_err(|_| RecvError)),
         }
     }
 }
@@ -246,7 +241,7 @@ impl<T> fmt::Debug for Recv<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Recv")
             .field("mailbox", &self.shared)
-            .field("waiting", &self.listener.is_some())
+            .field("waiting", &self.waiting)
             .finish()
     }
 }

@@ -162,3 +162,34 @@ fn async_receive_races_with_senders() {
         }
     });
 }
+
+/// Ping-pong between a thread and an async task on another thread: the task
+/// finds its mailbox empty and sleeps on its waker before almost every
+/// command, so every round tests the hand-off of its announcement (a lost
+/// wake-up hangs the test; a duplicated or reordered command fails it).
+#[test]
+fn async_receiver_in_ping_pong_is_woken_every_round() {
+    const ROUNDS: u32 = 20_000;
+    within(HANG, || {
+        let (to_task, mut task_rx) = mailbox::<u32>();
+        let (to_thread, thread_rx) = mailbox::<u32>();
+        let task = thread::spawn(move || {
+            block_on(async move {
+                for want in 0..ROUNDS {
+                    let got = task_rx.recv().await.unwrap();
+                    assert_eq!(got, want);
+                    to_thread.send(got).unwrap();
+                }
+                // The sender is gone after the last round: the task sees
+                // the disconnection rather than waiting forever.
+                assert!(task_rx.recv().await.is_err());
+            })
+        });
+        for n in 0..ROUNDS {
+            to_task.send(n).unwrap();
+            assert_eq!(thread_rx.recv_blocking(), Ok(n));
+        }
+        drop(to_task);
+        task.join().unwrap();
+    });
+}

@@ -199,7 +199,6 @@ struct Slot {
 /// A pipe has *ended* when its peer is gone and every message the peer sent
 /// has been read; reads and writes notice that, and the socket then removes
 /// the pipe and tells the pattern ([`Pattern::detach`]).
-#[derive(Default)]
 pub struct Pipes {
     /// Slots; `None` for a free one.
     slots: Vec<Option<Slot>>,
@@ -207,6 +206,21 @@ pub struct Pipes {
     ended: Vec<PipeId>,
     /// Number of attached pipes.
     count: usize,
+    /// Whether [`Pipes::recv`] waits a little at an empty pipe: yes for
+    /// threads (blocking and `try_` receives), no for an async receive,
+    /// whose task gives the thread to the executor's other tasks instead.
+    patient: bool,
+}
+
+impl Default for Pipes {
+    fn default() -> Pipes {
+        Pipes {
+            slots: Vec::new(),
+            ended: Vec::new(),
+            count: 0,
+            patient: true,
+        }
+    }
 }
 
 impl Pipes {
@@ -415,13 +429,28 @@ impl Pipes {
     /// its sender then keeps up with it instead of being woken for every
     /// message. Patterns that scan many pipes for one message should use
     /// [`Pipes::recv_now`] for all but the last look.
+    ///
+    /// Within an async receive ([`Socket::recv`](crate::Socket::recv))
+    /// the socket turns the wait off: the task would hold up the other
+    /// tasks of its executor thread, and it is woken when a message comes.
     #[inline]
     pub fn recv(&mut self, id: PipeId) -> Option<Msg> {
+        let patient = self.patient;
         let s = self.slot_mut(id)?;
-        if let Some(msg) = s.pipe.read_patiently() {
+        let msg = match patient {
+            true => s.pipe.read_patiently(),
+            false => s.pipe.read(),
+        };
+        if let Some(msg) = msg {
             return Some(msg);
         }
         self.recv_ended(id)
+    }
+
+    /// Whether [`Pipes::recv`] waits a little at an empty pipe (the
+    /// socket's choice per receive; see there).
+    pub(crate) fn set_patient(&mut self, patient: bool) {
+        self.patient = patient;
     }
 
     /// As [`Pipes::recv`], without waiting at an empty pipe.
