@@ -80,6 +80,8 @@ pub mod poller;
 #[cfg(not(loom))]
 pub mod proxy;
 #[cfg(not(loom))]
+mod reactor_stream;
+#[cfg(not(loom))]
 mod socket;
 mod sync;
 pub mod transport;
