@@ -102,6 +102,7 @@
 #![forbid(unsafe_code)]
 
 mod dealer;
+mod id_hash;
 mod rep;
 mod req;
 mod router;

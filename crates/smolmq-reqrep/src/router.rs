@@ -1,5 +1,6 @@
 //! ROUTER: messages addressed by routing id.
 
+use crate::id_hash::IdHash;
 use bytes::Bytes;
 use smolmq_core::pattern::FairQueue;
 use smolmq_core::pattern::{Pattern, PipeEvent, PipeId, Pipes, Refused};
@@ -61,7 +62,8 @@ pub struct Router {
     /// Per pipe, by slot index.
     peers: Vec<Option<Peer>>,
     /// Routing id to pipe, for the pipes that have one.
-    by_id: HashMap<Bytes, PipeId>,
+    /// Keyed with [`IdHash`]: a fast hash that peers cannot flood.
+    by_id: HashMap<Bytes, PipeId, IdHash>,
     /// The counter of generated ids.
     next_id: u32,
     /// A message taken by `has_in`, delivered by the next `recv`.
@@ -88,7 +90,7 @@ impl Default for Router {
         Router {
             fq: FairQueue::default(),
             peers: Vec::new(),
-            by_id: HashMap::new(),
+            by_id: HashMap::default(),
             // As libzmq, the counter starts at a random value.
             next_id: crate::random_u32(),
             prefetched: None,
