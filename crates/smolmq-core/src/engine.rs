@@ -77,14 +77,14 @@ const LARGE_LOOKAHEAD: usize = 4096;
 
 /// Largest body read the direct way: the top tier of the body pool.
 /// Larger ones go through the read buffer.
-const DIRECT_MAX: usize = 256 * 1024;
+pub(crate) const DIRECT_MAX: usize = 256 * 1024;
 
 /// The buffers large bodies are read into: tiers of 32 to 256 KiB, shared
 /// by every engine of the process. A buffer goes back when the application
 /// drops the last `Bytes` of its message, on whatever thread; pooled
 /// buffers are initialised once, so reads into them need no zeroing. What
 /// the pool holds is bounded (16 buffers per tier, plus a few per thread).
-fn body_pool() -> &'static Pool {
+pub(crate) fn body_pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| {
         let config = PoolConfig {

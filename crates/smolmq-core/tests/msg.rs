@@ -448,3 +448,32 @@ fn a_router_id_and_a_small_body_stay_inline() {
         .all(|f| matches!(f, smolmq_core::FrameRef::Shared(_))));
     assert_eq!(smolmq_core::INLINE2_MAX, 77);
 }
+
+/// Copies of every size around the pooled range (32 KiB to 256 KiB) hold
+/// exactly the bytes given, and a pooled buffer handed back by one message
+/// and taken by the next never shows the earlier message's bytes.
+#[test]
+fn large_copies_hold_their_bytes_across_pool_reuse() {
+    for len in [
+        32 * 1024 - 1,
+        32 * 1024,
+        64 * 1024,
+        100_000,
+        256 * 1024,
+        256 * 1024 + 1,
+    ] {
+        let first: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let m = Msg::copy_from_slice(&first);
+        assert_eq!(m.first(), &first[..]);
+        // Dropped on another thread, as an I/O thread drops a written frame.
+        std::thread::spawn(move || drop(m)).join().unwrap();
+        let second = vec![0xA5u8; len];
+        let m = Msg::copy_from_slice(&second);
+        assert_eq!(m.size(), len);
+        assert!(m.first().iter().all(|&b| b == 0xA5), "{len}: stale bytes");
+        // A clone of the frame keeps it alive after the message is gone.
+        let frame = m.clone().into_frames().next().unwrap();
+        drop(m);
+        assert_eq!(&frame[..], &second[..]);
+    }
+}
