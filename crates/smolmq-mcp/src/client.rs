@@ -395,13 +395,8 @@ impl Client {
             if let Some(result) = self.collect(id) {
                 return result;
             }
-            match recv_until(&mut self.socket, deadline) {
-                Ok(msg) => self.absorb(msg),
-                Err(e) => {
-                    self.pending.remove(id);
-                    return Err(e.into());
-                }
-            }
+            let received = recv_until(&mut self.socket, deadline);
+            self.take_received(id, received)?;
         }
     }
 
@@ -415,12 +410,22 @@ impl Client {
             if let Some(result) = self.collect(id) {
                 return result;
             }
-            match recv_by(&mut self.socket, deadline).await {
-                Ok(msg) => self.absorb(msg),
-                Err(e) => {
-                    self.pending.remove(id);
-                    return Err(e.into());
-                }
+            let received = recv_by(&mut self.socket, deadline).await;
+            self.take_received(id, received)?;
+        }
+    }
+
+    /// One turn of a wait for `id`'s response: files what arrived, or, if
+    /// the receive failed (timeout, socket closed), gives up on `id`.
+    fn take_received(&mut self, id: &Id, received: Result<Msg, Error>) -> Result<(), CallError> {
+        match received {
+            Ok(msg) => {
+                self.absorb(msg);
+                Ok(())
+            }
+            Err(e) => {
+                self.pending.remove(id);
+                Err(e.into())
             }
         }
     }
