@@ -47,8 +47,15 @@ impl ReactorSocket for UnixStream {
 }
 
 /// A connection's socket on the async-io reactor, read and written with one
-/// `EAGAIN` per wait (see the [module docs](self)). The tcp and ipc
-/// transports hand these to the engines.
+/// `EAGAIN` per wait. The tcp and ipc transports hand these to the engines.
+///
+/// async-io's own `AsyncRead` for `Async<T>`, after a read fails with
+/// `EAGAIN`, asks the reactor whether the socket is ready; right after a
+/// wake-up the answer is yes (the event that woke the task, already used
+/// up by the read), so it reads and fails again before it registers for
+/// the next event. This stream asks twice instead of reading twice; a
+/// genuinely new event is not lost, since re-arming epoll reports a socket
+/// that is ready at that moment. Writes are treated alike.
 ///
 /// # Examples
 ///

@@ -449,6 +449,7 @@ impl Pipes {
 
     /// Whether [`Pipes::recv`] waits a little at an empty pipe (the
     /// socket's choice per receive; see there).
+    #[cfg(not(loom))]
     pub(crate) fn set_patient(&mut self, patient: bool) {
         self.patient = patient;
     }
