@@ -51,6 +51,58 @@ pub fn full_mode() -> bool {
     std::env::var_os("SMOLMQ_BENCH_FULL").is_some_and(|v| v != "0" && !v.is_empty())
 }
 
+/// Where the bench binaries write their files: `target/bench` (under
+/// `CARGO_TARGET_DIR` when it is set).
+pub fn out_dir() -> std::path::PathBuf {
+    use std::path::PathBuf;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("benches/ is inside the workspace")
+                .join("target")
+        });
+    target.join("bench")
+}
+
+/// How a bench binary of the harness (the matrix, jsonl_echo) measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Under `cargo test` (no `--bench` argument): a fraction of a second,
+    /// tiny counts, to see that it works.
+    Smoke,
+    /// `cargo xtask bench`: the default, smaller counts and fewer runs.
+    Quick,
+    /// `--full` (`SMOLMQ_BENCH_FULL=1`): the issues' counts and durations.
+    Full,
+}
+
+impl Mode {
+    /// The mode a bench binary starts from: smoke without `--bench` (what
+    /// `cargo test` runs), else full if [`full_mode`], else quick. Its own
+    /// `--full` / `--quick` arguments may then change it.
+    pub fn from_args(args: &[String]) -> Mode {
+        // `cargo bench` passes `--bench`; `cargo test` does not.
+        if !args.iter().any(|a| a == "--bench") {
+            Mode::Smoke
+        } else if full_mode() {
+            Mode::Full
+        } else {
+            Mode::Quick
+        }
+    }
+
+    /// The name printed.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Smoke => "smoke",
+            Mode::Quick => "quick",
+            Mode::Full => "full",
+        }
+    }
+}
+
 /// Number of measurement samples per benchmark in the current mode.
 pub fn sample_size() -> usize {
     if full_mode() {

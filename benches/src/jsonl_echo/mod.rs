@@ -31,9 +31,9 @@ mod hist;
 mod with_smolmq;
 mod with_tokio;
 
+pub(crate) use crate::Mode;
 use hist::Histogram;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -58,28 +58,6 @@ jsonl_echo bench options (after `--`, e.g. `cargo xtask bench jsonl_echo -- --im
 
 /// The implementations, in the order they run.
 const IMPLS: [&str; 3] = ["smolmq", "smolmq-mcp", "tokio"];
-
-/// How the run is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// Under `cargo test`: a fraction of a second, to see it works.
-    Smoke,
-    /// `cargo xtask bench`: 3 s iterations.
-    Quick,
-    /// `--full`: 10 s iterations.
-    Full,
-}
-
-impl Mode {
-    /// The mode's name.
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Smoke => "smoke",
-            Mode::Quick => "quick",
-            Mode::Full => "full",
-        }
-    }
-}
 
 /// What one run measures.
 #[derive(Debug, Clone)]
@@ -117,15 +95,8 @@ pub(crate) struct Config {
 impl Config {
     /// The configuration for the bench binary's arguments.
     fn from_args(args: &[String]) -> Result<Config, String> {
-        // `cargo bench` passes `--bench`; `cargo test` does not.
-        let measuring = args.iter().any(|a| a == "--bench");
-        let mut mode = if !measuring {
-            Mode::Smoke
-        } else if crate::full_mode() {
-            Mode::Full
-        } else {
-            Mode::Quick
-        };
+        let mut mode = Mode::from_args(args);
+        let measuring = mode != Mode::Smoke;
         let mut impls = None;
         let mut duration = None;
         let mut iterations = None;
@@ -647,20 +618,6 @@ fn print_report(cfg: &Config, summaries: &[Summary], load_before: &str, load_aft
     }
 }
 
-/// Where the files go: `$CARGO_TARGET_DIR/bench`, else the workspace's
-/// `target/bench`.
-fn out_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .parent()
-                .expect("benches/ is inside the workspace")
-                .join("target")
-        });
-    target.join("bench")
-}
-
 /// A number as JSON (non-finite as null).
 fn json_num(v: f64) -> String {
     if v.is_finite() {
@@ -679,7 +636,7 @@ fn write_files(
     load_after: &str,
     elapsed: Duration,
 ) -> Result<(), String> {
-    let dir = out_dir();
+    let dir = crate::out_dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     // erlmcp's columns (without its Erlang GC ones) plus the implementation
     // and RSS.

@@ -29,6 +29,7 @@
 //! receive N, ping N, echo N), so no implementation pays for dynamic
 //! dispatch per message.
 
+pub use crate::Mode;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -563,30 +564,6 @@ pub struct Plan {
     pub warmup: u64,
 }
 
-/// The run's mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// What `cargo test --all-targets` runs: a few cells, tiny counts.
-    Smoke,
-    /// The default of `cargo xtask bench`: sizes 64 B and 64 KiB, 3 runs,
-    /// smaller counts.
-    Quick,
-    /// `--full` (`SMOLMQ_BENCH_FULL=1`): every size, 5 runs, the issue's
-    /// counts.
-    Full,
-}
-
-impl Mode {
-    /// The name printed.
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Smoke => "smoke",
-            Mode::Quick => "quick",
-            Mode::Full => "full",
-        }
-    }
-}
-
 impl Plan {
     /// The plan for messages of `size` bytes in `mode`.
     pub fn new(size: usize, mode: Mode) -> Plan {
@@ -662,15 +639,8 @@ matrix bench options (after `--`, e.g. `cargo xtask bench matrix -- --pattern PU
 impl Selection {
     /// The selection for `args` (the bench binary's arguments).
     pub fn from_args(args: &[String]) -> Result<Selection, String> {
-        // `cargo bench` passes `--bench`; `cargo test` does not.
-        let measuring = args.iter().any(|a| a == "--bench");
-        let mut mode = if !measuring {
-            Mode::Smoke
-        } else if crate::full_mode() {
-            Mode::Full
-        } else {
-            Mode::Quick
-        };
+        let mut mode = Mode::from_args(args);
+        let measuring = mode != Mode::Smoke;
         let mut patterns = None;
         let mut transports = None;
         let mut sizes = None;

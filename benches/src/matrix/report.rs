@@ -3,7 +3,6 @@
 
 use super::{Impl, Mode, Pattern, Selection, Transport};
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Median, min and max over the runs of one figure.
@@ -404,20 +403,6 @@ pub(super) fn print_table(all: &[Measured], sel: &Selection) {
     print!("{out}");
 }
 
-/// Where the files go: `$CARGO_TARGET_DIR/bench`, else the workspace's
-/// `target/bench`.
-fn out_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .parent()
-                .expect("benches/ is inside the workspace")
-                .join("target")
-        });
-    target.join("bench")
-}
-
 /// A string as JSON.
 fn json_str(s: &str) -> String {
     let mut out = String::from("\"");
@@ -450,7 +435,7 @@ pub(super) fn write_files(
     sel: &Selection,
     elapsed: Duration,
 ) -> Result<(), String> {
-    let dir = out_dir();
+    let dir = crate::out_dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
 
     let mut csv =
