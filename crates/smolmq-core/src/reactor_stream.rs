@@ -1,20 +1,8 @@
 //! [`ReactorStream`]: a non-blocking socket on the async-io reactor that
-//! pays one failed system call per wait, not two.
-//!
-//! async-io's own `AsyncRead` for `Async<T>` reads, and on `EAGAIN` asks the
-//! reactor whether the socket became readable. The first time it asks after
-//! a wake-up the answer is always yes: the event that woke the task is still
-//! recorded, though the read before already took the bytes it announced. So
-//! it reads again, fails again, and only then registers for the next event
-//! (`epoll_ctl`). Traced on an engine in ping-pong (one 4 KiB line each
-//! way), every message cost two `recvfrom` calls that returned `EAGAIN`.
-//!
-//! [`ReactorStream`] asks the reactor twice instead of reading twice: a
-//! "ready" right after a failed read is taken to be that old event, and the
-//! second question registers the task. That loses nothing when the event is
-//! in fact new (bytes arrived between the read and the question): the
-//! registration re-arms epoll, which reports a socket that is readable when
-//! it is re-armed, and the task is woken at once. Writes are treated alike.
+//! pays one failed system call per wait, not two (the why is on the type).
+//! Traced on an engine in ping-pong (one 4 KiB line each way), async-io's
+//! own `Async<T>` stream cost two `recvfrom` calls that returned `EAGAIN`
+//! per message.
 
 use async_io::Async;
 use futures_io::{AsyncRead, AsyncWrite};
@@ -211,6 +199,22 @@ mod tests {
     use futures_lite::future::block_on;
     use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
+    /// Runs `f` on a thread of its own and fails the test if it takes
+    /// longer than two minutes (a lost wake-up hangs instead of failing).
+    fn within(f: impl FnOnce() + Send + 'static) {
+        let (done, finished) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            f();
+            let _ = done.send(());
+        });
+        match finished.recv_timeout(std::time::Duration::from_secs(120)) {
+            Ok(()) => t.join().unwrap(),
+            // The thread panicked: join reports the panic.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => t.join().unwrap(),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("hung: a wake-up was lost"),
+        }
+    }
+
     /// A pair of connected streams.
     fn pair() -> (ReactorStream<UnixStream>, ReactorStream<UnixStream>) {
         let (a, b) = UnixStream::pair().unwrap();
@@ -224,6 +228,11 @@ mod tests {
     /// another thread, round after round (a lost registration hangs).
     #[test]
     fn waiting_reader_is_woken_by_every_write() {
+        within(waiting_reader_rounds);
+    }
+
+    /// The body of [`waiting_reader_is_woken_by_every_write`].
+    fn waiting_reader_rounds() {
         let (mut a, mut b) = pair();
         let writer = std::thread::spawn(move || {
             block_on(async {
@@ -254,6 +263,11 @@ mod tests {
     /// reader drains it; every byte arrives in order.
     #[test]
     fn writer_blocked_on_a_full_buffer_resumes() {
+        within(full_buffer_round);
+    }
+
+    /// The body of [`writer_blocked_on_a_full_buffer_resumes`].
+    fn full_buffer_round() {
         let (mut a, mut b) = pair();
         let data: Vec<u8> = (0..4 << 20).map(|i| (i % 251) as u8).collect();
         let sent = data.clone();
