@@ -80,8 +80,6 @@ pub mod poller;
 #[cfg(not(loom))]
 pub mod proxy;
 #[cfg(not(loom))]
-mod reactor_stream;
-#[cfg(not(loom))]
 mod socket;
 mod sync;
 pub mod transport;

@@ -14,8 +14,6 @@
 //! `Async<TcpStream>` and `Async<UnixStream>` are, so any runtime-agnostic
 //! byte stream (a TLS session, a WebSocket adapter) fits.
 
-#[cfg(not(loom))]
-pub use crate::reactor_stream::{ReactorSocket, ReactorStream};
 use crate::{Endpoint, SocketOptions};
 use futures_io::{AsyncRead, AsyncWrite};
 use std::fmt;

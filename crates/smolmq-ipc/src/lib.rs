@@ -108,7 +108,7 @@ mod sys;
 pub use connect::connect;
 pub use listener::IpcListener;
 
-use smolmq_core::transport::{BoxFuture, Connection, Listener, ReactorStream, Transport};
+use smolmq_core::transport::{BoxFuture, Connection, Listener, Transport};
 use smolmq_core::{Endpoint, IpcAddr, SocketOptions};
 use std::io;
 
@@ -148,7 +148,7 @@ impl Transport for IpcTransport {
                 _ => String::new(),
             };
             Ok(Connection {
-                stream: Box::new(ReactorStream::new(stream)),
+                stream: Box::new(stream),
                 peer,
             })
         })

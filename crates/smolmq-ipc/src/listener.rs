@@ -6,7 +6,7 @@ use crate::{context, wrong_scheme};
 use async_io::Async;
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::net::SocketAddrUnix;
-use smolmq_core::transport::{Connection, Listener, ReactorStream};
+use smolmq_core::transport::{Connection, Listener};
 use smolmq_core::{Endpoint, IpcAddr, IpcPath, SocketOptions};
 use std::fmt;
 use std::fs;
@@ -202,7 +202,7 @@ impl Listener for IpcListener {
 
     fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Connection>> {
         self.poll_accept_stream(cx).map_ok(|stream| Connection {
-            stream: Box::new(ReactorStream::new(stream)),
+            stream: Box::new(stream),
             // An accepted Unix stream's peer has no address.
             peer: String::new(),
         })

@@ -108,7 +108,7 @@ mod sockopt;
 pub use connect::connect;
 pub use listener::TcpListener;
 
-use smolmq_core::transport::{BoxFuture, Connection, Listener, ReactorStream, Transport};
+use smolmq_core::transport::{BoxFuture, Connection, Listener, Transport};
 use smolmq_core::{Endpoint, SocketOptions};
 use std::io;
 
@@ -142,7 +142,7 @@ impl Transport for TcpTransport {
         Box::pin(async move {
             let (stream, peer) = connect(endpoint, options).await?;
             Ok(Connection {
-                stream: Box::new(ReactorStream::new(stream)),
+                stream: Box::new(stream),
                 peer: peer.to_string(),
             })
         })

@@ -6,7 +6,7 @@ use crate::{context, wrong_scheme};
 use async_io::Async;
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::net::{sockopt, AddressFamily};
-use smolmq_core::transport::{Connection, Listener, ReactorStream};
+use smolmq_core::transport::{Connection, Listener};
 use smolmq_core::{Endpoint, Host, SocketOptions, TcpAddr};
 use std::fmt;
 use std::io;
@@ -187,7 +187,7 @@ impl Listener for TcpListener {
     fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Connection>> {
         self.poll_accept_stream(cx)
             .map_ok(|(stream, peer)| Connection {
-                stream: Box::new(ReactorStream::new(stream)),
+                stream: Box::new(stream),
                 peer: peer.to_string(),
             })
     }
