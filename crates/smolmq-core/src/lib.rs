@@ -97,7 +97,8 @@ pub use msg::{
     EmptyMsgError, FrameRef, IntoFrames, Iter, Msg, SharedFrames, INLINE2_MAX, INLINE_MAX,
 };
 pub use options::{
-    OptionError, SocketOptions, TcpKeepalive, MAX_DURATION, MAX_HEARTBEAT_TTL, MAX_ROUTING_ID,
+    OptionError, SocketOptions, TcpKeepalive, LOOPBACK_SNDBUF, MAX_DURATION, MAX_HEARTBEAT_TTL,
+    MAX_ROUTING_ID,
 };
 /// The security settings of [`SocketOptions::mechanism`], from
 /// `smolmq-zmtp`.

@@ -71,6 +71,8 @@ fn meaningful_values_validate() {
         tcp_keepalive_idle: Some(secs(1)),
         tcp_keepalive_cnt: Some(1),
         tcp_keepalive_intvl: Some(secs(i32::MAX as u64)),
+        sndbuf: Some(1),
+        rcvbuf: Some(i32::MAX as u32),
         routing_id: Some(Bytes::from(vec![1u8; MAX_ROUTING_ID])),
         ipv6: true,
         immediate: true,
@@ -291,6 +293,35 @@ fn keepalive_values() {
         cnt(0).validate().unwrap_err().to_string(),
         "`tcp_keepalive_cnt` is 0, outside the accepted range 1 to 2147483647"
     );
+}
+
+#[test]
+fn buffer_sizes_are_one_byte_to_i32_max() {
+    for option in ["sndbuf", "rcvbuf"] {
+        let sized = |n: u32| {
+            let mut o = SocketOptions::default();
+            *(if option == "sndbuf" {
+                &mut o.sndbuf
+            } else {
+                &mut o.rcvbuf
+            }) = Some(n);
+            o
+        };
+        assert_eq!(sized(1).validate(), Ok(()), "{option}");
+        assert_eq!(sized(i32::MAX as u32).validate(), Ok(()), "{option}");
+        assert_eq!(
+            sized(0).validate(),
+            Err(OptionError::CountOutOfRange {
+                option,
+                value: 0,
+                min: 1,
+                max: i32::MAX as u64,
+            })
+        );
+        assert!(sized(i32::MAX as u32 + 1).validate().is_err(), "{option}");
+    }
+    let o = SocketOptions::default();
+    assert_eq!((o.sndbuf, o.rcvbuf), (None, None));
 }
 
 #[test]

@@ -91,7 +91,7 @@ pub async fn connect(
         }
     };
     stream_options
-        .apply(&stream)
+        .apply(&stream, peer)
         .map_err(|err| context(err, what()))?;
     Ok((stream, peer))
 }

@@ -81,7 +81,11 @@
 //!   left alone for `OsDefault`, off for `Off`, on for `On`, and then
 //!   `TCP_KEEPIDLE` / `TCP_KEEPCNT` / `TCP_KEEPINTVL` from the
 //!   `tcp_keepalive_*` fields that are set (as libzmq, these are applied only
-//!   with keepalive on, and skipped silently on systems without them).
+//!   with keepalive on, and skipped silently on systems without them);
+//! * `SO_SNDBUF` and `SO_RCVBUF` from [`sndbuf`](SocketOptions::sndbuf) and
+//!   [`rcvbuf`](SocketOptions::rcvbuf) where set; with `sndbuf` unset, a
+//!   connection whose peer is a loopback address gets
+//!   [`LOOPBACK_SNDBUF`](smolmq_core::LOOPBACK_SNDBUF) (the field says why).
 //!
 //! A listener applies the options it was bound with to every connection it
 //! accepts.

@@ -171,7 +171,7 @@ impl TcpListener {
             )
         };
         self.stream_options
-            .apply(&stream)
+            .apply(&stream, peer)
             .and_then(|()| no_sigpipe(&stream))
             .map_err(|err| context(err, what()))?;
         let stream = Async::new(stream).map_err(|err| context(err, what()))?;

@@ -2,8 +2,9 @@
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::net::{sockopt, AddressFamily, SocketType};
-use smolmq_core::{SocketOptions, TcpKeepalive};
+use smolmq_core::{SocketOptions, TcpKeepalive, LOOPBACK_SNDBUF};
 use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// The per-connection options, copied out of [`SocketOptions`] (a listener
@@ -20,6 +21,10 @@ pub(crate) struct StreamOptions {
     keepalive_cnt: Option<u32>,
     /// `TCP_KEEPINTVL`, when keepalive is on.
     keepalive_intvl: Option<Duration>,
+    /// `SO_SNDBUF`, if chosen.
+    sndbuf: Option<u32>,
+    /// `SO_RCVBUF`, if chosen.
+    rcvbuf: Option<u32>,
 }
 
 impl StreamOptions {
@@ -31,13 +36,23 @@ impl StreamOptions {
             keepalive_idle: options.tcp_keepalive_idle,
             keepalive_cnt: options.tcp_keepalive_cnt,
             keepalive_intvl: options.tcp_keepalive_intvl,
+            sndbuf: options.sndbuf,
+            rcvbuf: options.rcvbuf,
         }
     }
 
-    /// Applies the options to a connected socket. The error names the
-    /// option that failed.
-    pub(crate) fn apply(&self, fd: impl AsFd) -> io::Result<()> {
+    /// Applies the options to a socket connected to `peer`. The error
+    /// names the option that failed.
+    pub(crate) fn apply(&self, fd: impl AsFd, peer: SocketAddr) -> io::Result<()> {
         let fd = fd.as_fd();
+        if let Some(size) = send_buffer(self.sndbuf, peer) {
+            sockopt::set_socket_send_buffer_size(fd, size as usize)
+                .map_err(|e| named("SO_SNDBUF", e))?;
+        }
+        if let Some(size) = self.rcvbuf {
+            sockopt::set_socket_recv_buffer_size(fd, size as usize)
+                .map_err(|e| named("SO_RCVBUF", e))?;
+        }
         if self.nodelay {
             sockopt::set_tcp_nodelay(fd, true).map_err(|e| named("TCP_NODELAY", e))?;
         }
@@ -85,6 +100,17 @@ impl StreamOptions {
     fn apply_keepalive_tuning(&self, _fd: rustix::fd::BorrowedFd<'_>) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// The `SO_SNDBUF` to set on a connection to `peer`: the chosen one, or
+/// [`LOOPBACK_SNDBUF`] for a loopback peer, or none (the system sizes it).
+fn send_buffer(chosen: Option<u32>, peer: SocketAddr) -> Option<u32> {
+    chosen.or_else(|| {
+        peer.ip()
+            .to_canonical()
+            .is_loopback()
+            .then_some(LOOPBACK_SNDBUF)
+    })
 }
 
 /// An error from setting socket option `option`.
@@ -156,4 +182,39 @@ pub(crate) fn no_sigpipe(fd: impl AsFd) -> io::Result<()> {
 pub(crate) fn no_sigpipe(fd: impl AsFd) -> io::Result<()> {
     let _ = fd;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(addr: &str) -> SocketAddr {
+        addr.parse().unwrap()
+    }
+
+    #[test]
+    fn loopback_peers_get_the_loopback_send_buffer_unless_one_is_chosen() {
+        for peer in [
+            "127.0.0.1:5555",
+            "127.3.2.1:1",
+            "[::1]:5555",
+            "[::ffff:127.0.0.1]:9",
+        ] {
+            assert_eq!(send_buffer(None, at(peer)), Some(LOOPBACK_SNDBUF), "{peer}");
+            assert_eq!(send_buffer(Some(4096), at(peer)), Some(4096), "{peer}");
+        }
+        for peer in [
+            "10.0.0.1:5555",
+            "192.168.1.2:80",
+            "[2001:db8::1]:5555",
+            "[::ffff:10.0.0.1]:9",
+        ] {
+            assert_eq!(send_buffer(None, at(peer)), None, "{peer}");
+            assert_eq!(
+                send_buffer(Some(1 << 20), at(peer)),
+                Some(1 << 20),
+                "{peer}"
+            );
+        }
+    }
 }

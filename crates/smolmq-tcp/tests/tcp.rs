@@ -5,7 +5,7 @@ use async_io::Timer;
 use futures_lite::{future, AsyncReadExt, AsyncWriteExt};
 use rustix::net::sockopt;
 use smolmq_core::transport::{accept, Transport};
-use smolmq_core::{Endpoint, SocketOptions, TcpKeepalive};
+use smolmq_core::{Endpoint, SocketOptions, TcpKeepalive, LOOPBACK_SNDBUF};
 use smolmq_tcp::{TcpListener, TcpTransport};
 use std::future::Future;
 use std::io;
@@ -403,6 +403,62 @@ fn keepalive_on_applies_its_settings_to_both_sides() {
             assert_eq!(
                 sockopt::tcp_keepintvl(stream).unwrap(),
                 Duration::from_secs(9),
+                "{side}"
+            );
+        }
+    });
+}
+
+/// What the kernel reports for a buffer size it was given: Linux doubles
+/// it (for its bookkeeping), other systems report it as given.
+fn reported(size: u32) -> usize {
+    if cfg!(target_os = "linux") {
+        2 * size as usize
+    } else {
+        size as usize
+    }
+}
+
+#[test]
+fn loopback_connections_get_the_loopback_send_buffer() {
+    let listener = TcpListener::bind(&ep("tcp://127.0.0.1:0"), &opts()).unwrap();
+    run(async {
+        let (client, _) = smolmq_tcp::connect(listener.local_endpoint(), &opts())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept_stream().await.unwrap();
+        for (side, stream) in [("connected", &client), ("accepted", &server)] {
+            assert_eq!(
+                sockopt::socket_send_buffer_size(stream).unwrap(),
+                reported(LOOPBACK_SNDBUF),
+                "{side}"
+            );
+        }
+    });
+}
+
+#[test]
+fn chosen_buffer_sizes_are_applied_to_both_sides() {
+    let options = SocketOptions {
+        sndbuf: Some(96 * 1024),
+        rcvbuf: Some(80 * 1024),
+        ..opts()
+    };
+    let listener = TcpListener::bind(&ep("tcp://127.0.0.1:0"), &options).unwrap();
+    run(async {
+        let (client, _) = smolmq_tcp::connect(listener.local_endpoint(), &options)
+            .await
+            .unwrap();
+        let (server, _) = listener.accept_stream().await.unwrap();
+        for (side, stream) in [("connected", &client), ("accepted", &server)] {
+            assert_eq!(
+                sockopt::socket_send_buffer_size(stream).unwrap(),
+                reported(96 * 1024),
+                "{side}"
+            );
+            assert_eq!(
+                sockopt::socket_recv_buffer_size(stream).unwrap(),
+                reported(80 * 1024),
                 "{side}"
             );
         }
