@@ -18,6 +18,8 @@
 //! fallback, meant to resist collision flooding by a remote party, though
 //! not a cryptographic guarantee as SipHash's is.
 
+use bytes::Bytes;
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
 /// One 64 x 64 -> 128-bit multiply, the two halves folded together.
@@ -121,6 +123,104 @@ impl Hasher for IdHasher {
     }
 }
 
+/// A short id (at most 16 bytes) in three words: its length and its two
+/// halves as [`load`] reads them. For a given length `load` keeps every
+/// byte, so two ids have equal keys exactly when they are equal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ShortKey {
+    len: usize,
+    a: u64,
+    b: u64,
+}
+
+impl ShortKey {
+    /// The key of `id`, or `None` if it is longer than 16 bytes.
+    #[inline]
+    fn of(id: &[u8]) -> Option<ShortKey> {
+        if id.len() > 16 {
+            return None;
+        }
+        let (a, b) = id.split_at(id.len().min(8));
+        Some(ShortKey {
+            len: id.len(),
+            a: load(a),
+            b: load(b),
+        })
+    }
+}
+
+/// The ROUTER's routing-id table: id to pipe, keyed with [`IdHash`], and
+/// the entry found last remembered, so that a run of messages to one peer
+/// (a reply stream, a benchmark, a proxy's burst) compares three words per
+/// message instead of hashing and probing. Any change to the table forgets
+/// it.
+#[derive(Debug)]
+pub(crate) struct IdTable<P> {
+    /// Every routing id and its pipe.
+    map: HashMap<Bytes, P, IdHash>,
+    /// The id [`route`](IdTable::route) found last, if short, and its pipe.
+    last: Option<(ShortKey, P)>,
+}
+
+impl<P> Default for IdTable<P> {
+    fn default() -> IdTable<P> {
+        IdTable {
+            map: HashMap::default(),
+            last: None,
+        }
+    }
+}
+
+impl<P: Copy> IdTable<P> {
+    /// Whether `id` names a pipe.
+    pub(crate) fn contains_key(&self, id: &[u8]) -> bool {
+        self.map.contains_key(id)
+    }
+
+    /// The pipe `id` names.
+    pub(crate) fn get(&self, id: &[u8]) -> Option<P> {
+        self.map.get(id).copied()
+    }
+
+    /// The table's own copy of `id`, and its pipe.
+    pub(crate) fn get_key_value(&self, id: &[u8]) -> Option<(&Bytes, P)> {
+        self.map.get_key_value(id).map(|(k, &v)| (k, v))
+    }
+
+    /// The pipe `id` names, for a message about to be sent there: as
+    /// [`get`](IdTable::get), through the remembered entry when it is the
+    /// same id.
+    #[inline]
+    pub(crate) fn route(&mut self, id: &[u8]) -> Option<P> {
+        let key = ShortKey::of(id);
+        if let (Some(key), Some((last, pipe))) = (key, self.last) {
+            if key == last {
+                return Some(pipe);
+            }
+        }
+        let pipe = self.get(id)?;
+        self.last = key.map(|key| (key, pipe));
+        Some(pipe)
+    }
+
+    /// Names pipe `pipe` `id` (replacing what `id` named).
+    pub(crate) fn insert(&mut self, id: Bytes, pipe: P) {
+        self.last = None;
+        self.map.insert(id, pipe);
+    }
+
+    /// Forgets `id`.
+    pub(crate) fn remove(&mut self, id: &[u8]) {
+        self.last = None;
+        self.map.remove(id);
+    }
+
+    /// Every pipe that has an id.
+    pub(crate) fn pipes(&self) -> impl Iterator<Item = P> + '_ {
+        self.map.values().copied()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +262,51 @@ mod tests {
             }
         }
         assert_eq!(load(&[]), 0);
+    }
+
+    #[test]
+    fn route_finds_what_get_finds_and_forgets_on_every_change() {
+        let mut t = IdTable::default();
+        let (p1, p2) = (1u32, 2u32);
+        t.insert(Bytes::from_static(b"alpha"), p1);
+        t.insert(Bytes::from_static(b"beta"), p2);
+        assert_eq!(t.route(b"alpha"), Some(p1));
+        assert_eq!(t.route(b"alpha"), Some(p1));
+        assert_eq!(t.route(b"alph"), None);
+        assert_eq!(t.route(b"alpha\0"), None);
+        assert_eq!(t.route(b"beta"), Some(p2));
+        // The remembered id moves to another pipe, or goes.
+        t.insert(Bytes::from_static(b"beta"), p1);
+        assert_eq!(t.route(b"beta"), Some(p1));
+        t.remove(b"beta");
+        assert_eq!(t.route(b"beta"), None);
+        // Ids longer than 16 bytes are routed, not remembered.
+        let long = Bytes::from_static(b"a routing id of 28 bytes....");
+        t.insert(long.clone(), p2);
+        assert_eq!(t.route(&long), Some(p2));
+        assert_eq!(t.last, None);
+        assert_eq!(t.route(&long[..16]), None);
+    }
+
+    #[test]
+    fn short_keys_are_equal_exactly_when_ids_are() {
+        let ids: [&[u8]; 9] = [
+            b"",
+            b"\0",
+            b"\0\0",
+            b"a",
+            b"ab",
+            b"abcdefgh",
+            b"abcdefgh\0",
+            b"abcdefghijklmnop",
+            b"abcdefghijklmnoq",
+        ];
+        for x in ids {
+            for y in ids {
+                assert_eq!(ShortKey::of(x) == ShortKey::of(y), x == y, "{x:?} {y:?}");
+            }
+        }
+        assert_eq!(ShortKey::of(&[0; 17]), None);
     }
 
     #[test]

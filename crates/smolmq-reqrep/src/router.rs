@@ -1,12 +1,12 @@
 //! ROUTER: messages addressed by routing id.
 
-use crate::id_hash::IdHash;
+use crate::id_hash::IdTable;
 use bytes::Bytes;
 use smolmq_core::pattern::FairQueue;
 use smolmq_core::pattern::{Pattern, PipeEvent, PipeId, Pipes, Refused};
 use smolmq_core::pipe::WriteError;
 use smolmq_core::{Error, Msg};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 /// What a ROUTER knows about one pipe.
 #[derive(Debug)]
@@ -62,8 +62,8 @@ pub struct Router {
     /// Per pipe, by slot index.
     peers: Vec<Option<Peer>>,
     /// Routing id to pipe, for the pipes that have one.
-    /// Keyed with [`IdHash`]: a fast hash that peers cannot flood.
-    by_id: HashMap<Bytes, PipeId, IdHash>,
+    /// Keyed with a fast hash that peers cannot flood ([`IdTable`]).
+    by_id: IdTable<PipeId>,
     /// The counter of generated ids.
     next_id: u32,
     /// A message taken by `has_in`, delivered by the next `recv`.
@@ -90,7 +90,7 @@ impl Default for Router {
         Router {
             fq: FairQueue::default(),
             peers: Vec::new(),
-            by_id: HashMap::default(),
+            by_id: IdTable::default(),
             // As libzmq, the counter starts at a random value.
             next_id: crate::random_u32(),
             prefetched: None,
@@ -196,7 +196,7 @@ impl Router {
 
     /// The pipe routing id `id` names, if any.
     pub fn pipe_of(&self, id: &[u8]) -> Option<PipeId> {
-        self.by_id.get(id).copied()
+        self.by_id.get(id)
     }
 
     /// The state of pipe `id`.
@@ -227,7 +227,7 @@ impl Router {
         let old = peer.routing_id.replace(rid.clone());
         match old {
             Some(old) => {
-                if self.by_id.get(&old) == Some(&id) {
+                if self.by_id.get(&old) == Some(id) {
                     self.by_id.remove(&old);
                 }
             }
@@ -272,7 +272,7 @@ impl Router {
         if current.as_ref() == Some(&announced) {
             return;
         }
-        match self.by_id.get(&announced).copied() {
+        match self.by_id.get(&announced) {
             Some(other) if other != id => {
                 if !self.handover {
                     // As libzmq: a peer announcing an id in use is ignored
@@ -388,7 +388,7 @@ impl Pattern for Router {
         let Some(rid) = peer.routing_id else {
             return;
         };
-        if self.by_id.get(&rid) != Some(&id) {
+        if self.by_id.get(&rid) != Some(id) {
             return;
         }
         self.by_id.remove(&rid);
@@ -416,17 +416,20 @@ impl Pattern for Router {
             return Ok(());
         }
         // The id is looked up where it lies, and dropped from the message
-        // without being copied out.
-        let Some((rid, &id)) = self.by_id.get_key_value(msg.first()) else {
-            if self.mandatory {
+        // without being copied out. With ROUTER_MANDATORY a refused message
+        // goes back as the user gave it: the id (a reference to the table's
+        // key, not a copy) goes back in front.
+        let (id, rid) = if self.mandatory {
+            let Some((rid, id)) = self.by_id.get_key_value(msg.first()) else {
                 return Err(Refused::with(Error::Unroutable, msg));
-            }
-            return Ok(());
+            };
+            (id, Some(rid.clone()))
+        } else {
+            let Some(id) = self.by_id.route(msg.first()) else {
+                return Ok(());
+            };
+            (id, None)
         };
-        // With ROUTER_MANDATORY a refused message goes back as the user gave
-        // it: the id (a reference to the table's key, not a copy) goes back
-        // in front.
-        let rid = self.mandatory.then(|| rid.clone());
         msg.drop_front();
         match (pipes.send(id, msg), rid) {
             (Ok(()), _) => Ok(()),
@@ -473,7 +476,7 @@ impl Pattern for Router {
         if !self.mandatory {
             return true;
         }
-        let ids: Vec<PipeId> = self.by_id.values().copied().collect();
+        let ids: Vec<PipeId> = self.by_id.pipes().collect();
         ids.into_iter().any(|id| pipes.can_write(id))
     }
 }
