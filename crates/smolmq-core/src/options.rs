@@ -165,7 +165,7 @@ pub struct SocketOptions {
     /// OS default.
     pub tcp_keepalive_intvl: Option<Duration>,
     /// `ZMQ_SNDBUF`: the kernel send buffer (`SO_SNDBUF`) of each tcp
-    /// connection (tls, ws and wss included), in bytes (Linux doubles the value it is given, for
+    /// (tls, ws and wss included) and ipc connection, in bytes (Linux doubles the value it is given, for
     /// its bookkeeping, and caps it at `net.core.wmem_max`). At least 1,
     /// at most `i32::MAX`.
     ///
@@ -175,11 +175,10 @@ pub struct SocketOptions {
     /// is gained by bytes in flight beyond a few large messages, and the
     /// automatic sizing lets megabytes queue, which the kernel then copies
     /// cache-cold (see the constant for what it measured). Set a value to
-    /// choose it for loopback too. ipc connections keep the system's
-    /// sizes (not applied there yet).
+    /// choose it for loopback too.
     pub sndbuf: Option<u32>,
     /// `ZMQ_RCVBUF`: the kernel receive buffer (`SO_RCVBUF`) of each tcp
-    /// connection, in bytes (doubled and capped by the kernel as
+    /// and ipc connection, in bytes (doubled and capped by the kernel as
     /// `sndbuf` is). At least 1, at most `i32::MAX`. `None` (the default)
     /// leaves the system's automatic sizing.
     pub rcvbuf: Option<u32>,

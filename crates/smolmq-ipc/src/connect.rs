@@ -1,6 +1,6 @@
 //! Connecting to a path or an abstract name.
 
-use crate::sys::{new_socket, socket_addr};
+use crate::sys::{new_socket, socket_addr, Buffers};
 use crate::{context, wrong_scheme};
 use async_io::Async;
 use rustix::io::Errno;
@@ -11,8 +11,8 @@ use std::os::unix::net::UnixStream;
 /// Connects to `endpoint` (an `ipc://` path or abstract name).
 ///
 /// A Unix connect completes at once: it never waits for the listener to
-/// accept, and `options` has nothing to apply (the parameter keeps the
-/// shape of the tcp transport's `connect`).
+/// accept. Of `options`, only the buffer sizes apply
+/// ([`sndbuf`](SocketOptions::sndbuf), [`rcvbuf`](SocketOptions::rcvbuf)).
 ///
 /// ```
 /// use smolmq_core::{Endpoint, SocketOptions};
@@ -36,7 +36,6 @@ pub async fn connect(
     endpoint: &Endpoint,
     options: &SocketOptions,
 ) -> io::Result<Async<UnixStream>> {
-    let _ = options;
     let Endpoint::Ipc(addr) = endpoint else {
         return Err(wrong_scheme("connect to", endpoint));
     };
@@ -46,6 +45,9 @@ pub async fn connect(
     let what = || format!("cannot connect to {endpoint}");
     let addr = socket_addr(addr).map_err(|err| context(err, what()))?;
     let fd = new_socket().map_err(|err| context(err, what()))?;
+    Buffers::of(options)
+        .apply(&fd)
+        .map_err(|err| context(err, what()))?;
     let pending = match rustix::net::connect(&fd, &addr) {
         Ok(()) => false,
         // Linux: the listener's queue of connections not yet accepted is

@@ -49,8 +49,12 @@
 //! | `ipc://@feed` | the name `feed` in the Linux abstract namespace (Linux and Android only) | the same |
 //! | `ipc://*` | a new path in the temp directory: `$TMPDIR/smolmq-<pid>-<n>.sock` | that path |
 //!
-//! The listen backlog is [`SocketOptions::backlog`]; no other option
-//! concerns ipc.
+//! The listen backlog is [`SocketOptions::backlog`]; the kernel buffer
+//! sizes of every connection, accepted or connected, are
+//! [`SocketOptions::sndbuf`] and [`SocketOptions::rcvbuf`] where set (the
+//! system's otherwise: unlike tcp, a Unix socket's default send buffer is
+//! small and fixed, `net.core.wmem_default`). No other option concerns
+//! ipc.
 //!
 //! **Socket files.** Binding a path creates a socket file there. If a file
 //! is already there:

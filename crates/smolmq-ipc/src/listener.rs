@@ -1,7 +1,7 @@
 //! [`IpcListener`]: a bound ipc endpoint accepting connections, and the
 //! socket file it owns.
 
-use crate::sys::{new_socket, no_sigpipe, path_addr, probe, socket_addr, Probe};
+use crate::sys::{new_socket, no_sigpipe, path_addr, probe, socket_addr, Buffers, Probe};
 use crate::{context, wrong_scheme};
 use async_io::Async;
 use rustix::fd::{AsFd, BorrowedFd};
@@ -51,6 +51,8 @@ pub struct IpcListener {
     endpoint: Endpoint,
     /// The socket file to remove on drop (`None` for an abstract name).
     file: Option<SocketFile>,
+    /// The buffer sizes applied to every accepted connection.
+    buffers: Buffers,
 }
 
 /// A socket file created by a listener: where, and which file it is.
@@ -138,6 +140,7 @@ impl IpcListener {
             listener,
             endpoint,
             file,
+            buffers: Buffers::of(options),
         })
     }
 
@@ -165,6 +168,7 @@ impl IpcListener {
                 Ok((stream, _unnamed)) => {
                     return Poll::Ready(
                         no_sigpipe(&stream)
+                            .and_then(|()| self.buffers.apply(&stream))
                             .and_then(|()| Async::new(stream))
                             .map_err(|err| context(err, what())),
                     )

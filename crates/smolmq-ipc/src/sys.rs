@@ -4,7 +4,7 @@
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketType};
-use smolmq_core::IpcAddr;
+use smolmq_core::{IpcAddr, SocketOptions};
 use std::io;
 use std::path::Path;
 
@@ -140,4 +140,43 @@ pub(crate) fn no_sigpipe(fd: impl AsFd) -> io::Result<()> {
 pub(crate) fn no_sigpipe(fd: impl AsFd) -> io::Result<()> {
     let _ = fd;
     Ok(())
+}
+
+/// The kernel buffer sizes chosen for ipc connections
+/// ([`SocketOptions::sndbuf`], [`SocketOptions::rcvbuf`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Buffers {
+    /// `SO_SNDBUF`, if chosen.
+    sndbuf: Option<u32>,
+    /// `SO_RCVBUF`, if chosen.
+    rcvbuf: Option<u32>,
+}
+
+impl Buffers {
+    /// The sizes `options` choose.
+    pub(crate) fn of(options: &SocketOptions) -> Buffers {
+        Buffers {
+            sndbuf: options.sndbuf,
+            rcvbuf: options.rcvbuf,
+        }
+    }
+
+    /// Sets the chosen sizes on `fd`; the error names the option that
+    /// failed.
+    pub(crate) fn apply(self, fd: impl AsFd) -> io::Result<()> {
+        let fd = fd.as_fd();
+        let named = |option: &str, err: Errno| {
+            let err = io::Error::from(err);
+            io::Error::new(err.kind(), format!("cannot set {option}: {err}"))
+        };
+        if let Some(size) = self.sndbuf {
+            rustix::net::sockopt::set_socket_send_buffer_size(fd, size as usize)
+                .map_err(|e| named("SO_SNDBUF", e))?;
+        }
+        if let Some(size) = self.rcvbuf {
+            rustix::net::sockopt::set_socket_recv_buffer_size(fd, size as usize)
+                .map_err(|e| named("SO_RCVBUF", e))?;
+        }
+        Ok(())
+    }
 }

@@ -473,3 +473,50 @@ fn debug_output_names_the_endpoint() {
     );
     assert_eq!(format!("{IpcTransport:?}"), "IpcTransport");
 }
+
+/// What the kernel reports for a buffer size it was given: Linux doubles
+/// it (for its bookkeeping), other systems report it as given.
+fn reported(size: u32) -> usize {
+    if cfg!(target_os = "linux") {
+        2 * size as usize
+    } else {
+        size as usize
+    }
+}
+
+#[test]
+fn chosen_buffer_sizes_are_applied_to_both_sides() {
+    use rustix::net::sockopt;
+    let dir = TempDir::new();
+    let endpoint = dir.endpoint("buffers.sock");
+    let options = SocketOptions {
+        sndbuf: Some(96 * 1024),
+        rcvbuf: Some(80 * 1024),
+        ..opts()
+    };
+    let listener = IpcListener::bind(&endpoint, &options).unwrap();
+    let (client, server) = run(async {
+        let client = smolmq_ipc::connect(&endpoint, &options).await.unwrap();
+        let server = listener.accept_stream().await.unwrap();
+        (client, server)
+    });
+    for (side, stream) in [("connected", &client), ("accepted", &server)] {
+        assert_eq!(
+            sockopt::socket_send_buffer_size(stream).unwrap(),
+            reported(96 * 1024),
+            "{side}"
+        );
+        assert_eq!(
+            sockopt::socket_recv_buffer_size(stream).unwrap(),
+            reported(80 * 1024),
+            "{side}"
+        );
+    }
+    // Unset, the system's sizes stay: a connection made without the
+    // options has a different send buffer.
+    let plain = run(smolmq_ipc::connect(&endpoint, &opts())).unwrap();
+    assert_ne!(
+        sockopt::socket_send_buffer_size(&plain).unwrap(),
+        reported(96 * 1024)
+    );
+}
