@@ -46,11 +46,15 @@ jsonl_echo bench options (after `--`, e.g. `cargo xtask bench jsonl_echo -- --im
   --connections N      client connections (default: 32)
   --size B             request line bytes (default: 4096)
   --wire W             smolmq's wire: jsonl (tcp+jsonl://) or zmtp (tcp://) (default: jsonl)
-  --io-threads N       I/O threads of each smolmq context (default: 1)
+  --io-threads N       I/O threads of each smolmq context, with --on-executor 0 (default: 1)
   --io-spin US         smolmq I/O threads' spin before sleeping, µs (default: the core's)
   --shared-context     smolmq server and clients on one context (default: one each)
   --server-thread      smolmq's server loop on a thread of its own (default: a task
                        on the clients' executor thread, as tokio's share a runtime)
+  --on-executor N      smolmq's I/O (every engine) on the bench's executor instead of
+                       I/O threads (ContextConfig::executor), run by the threads
+                       driving the clients (1, or from N = 2 two, the clients split
+                       between them) and N - 2 more (default: 2; 0: I/O threads)
   --workers N          tokio worker threads (default: 2)
   --no-files           do not write target/bench/jsonl_tcp_4kb.json / .csv
   --full / --quick     the mode (default: SMOLMQ_BENCH_FULL, else quick)
@@ -78,6 +82,9 @@ pub(crate) struct Config {
     pub(crate) jsonl: bool,
     /// I/O threads per smolmq context.
     pub(crate) io_threads: usize,
+    /// Threads running the smolmq engines' executor instead of I/O
+    /// threads (see `--on-executor` in [`USAGE`]); 0: off.
+    pub(crate) on_executor: usize,
     /// The smolmq I/O threads' spin, if not the default.
     pub(crate) io_spin: Option<Duration>,
     /// Server and clients on one smolmq context.
@@ -104,6 +111,7 @@ impl Config {
         let mut size = 4096;
         let mut jsonl = true;
         let mut io_threads = 1;
+        let mut on_executor = 2;
         let mut io_spin = None;
         let mut shared_context = false;
         let mut server_thread = false;
@@ -148,6 +156,10 @@ impl Config {
                 "--connections" => connections = Some(number(value()?)?),
                 "--size" => size = number(value()?)?,
                 "--io-threads" => io_threads = number(value()?)?,
+                "--on-executor" => {
+                    let v = value()?;
+                    on_executor = v.parse().map_err(|_| format!("bad --on-executor `{v}`"))?;
+                }
                 "--io-spin" => {
                     let v = value()?;
                     let us: u64 = v.parse().map_err(|_| format!("bad --io-spin `{v}`"))?;
@@ -185,6 +197,7 @@ impl Config {
             size,
             jsonl,
             io_threads,
+            on_executor,
             io_spin,
             shared_context,
             server_thread,
@@ -212,6 +225,8 @@ impl Config {
             if self.jsonl { "jsonl" } else { "zmtp" }.to_owned(),
             "--io-threads".to_owned(),
             self.io_threads.to_string(),
+            "--on-executor".to_owned(),
+            self.on_executor.to_string(),
             "--workers".to_owned(),
             self.workers.to_string(),
         ];
@@ -681,6 +696,7 @@ fn write_files(
     );
     let _ = writeln!(json, "  \"iterations\": {},", cfg.iterations);
     let _ = writeln!(json, "  \"smolmq_io_threads\": {},", cfg.io_threads);
+    let _ = writeln!(json, "  \"smolmq_on_executor\": {},", cfg.on_executor);
     let _ = writeln!(
         json,
         "  \"smolmq_io_spin_us\": {},",

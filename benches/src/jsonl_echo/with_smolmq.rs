@@ -3,7 +3,7 @@
 
 use super::hist::Histogram;
 use super::{request_line, request_params, Config, Rig};
-use async_executor::LocalExecutor;
+use async_executor::{Executor, LocalExecutor};
 use bytes::Bytes;
 use serde_json::value::RawValue;
 use smolmq::mcp::{Call, Client, Dispatcher, Server};
@@ -12,7 +12,7 @@ use smolmq_core::{Context, ContextConfig};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -29,11 +29,37 @@ fn options() -> SocketOptions {
     }
 }
 
-/// A context with `cfg`'s I/O threads and spin, and the tcp transport.
+/// The executor the engines run on with `--on-executor N`: the threads
+/// that drive the clients run it while they do (one for N = 1, two from
+/// N = 2), and `N - 2` threads started here run it all along (made on
+/// first use).
+fn engines(cfg: &Config) -> Option<&'static Arc<Executor<'static>>> {
+    static ENGINES: OnceLock<Arc<Executor<'static>>> = OnceLock::new();
+    if cfg.on_executor == 0 {
+        return None;
+    }
+    Some(ENGINES.get_or_init(|| {
+        let ex = Arc::new(Executor::new());
+        for _ in 2..cfg.on_executor {
+            let ex = ex.clone();
+            // Runs for the rest of the (child) process.
+            std::thread::spawn(move || {
+                async_io::block_on(ex.run(futures_lite::future::pending::<()>()))
+            });
+        }
+        ex
+    }))
+}
+
+/// A context with `cfg`'s I/O threads and spin (or its engines on the
+/// bench's executor), and the tcp transport.
 fn context(cfg: &Config) -> Result<Context, String> {
     let mut config = ContextConfig::new().io_threads(cfg.io_threads);
     if let Some(spin) = cfg.io_spin {
         config = config.io_spin(spin);
+    }
+    if let Some(ex) = engines(cfg) {
+        config = config.executor(ex.clone());
     }
     let ctx = Context::with_config(config).map_err(|e| e.to_string())?;
     ctx.add_transport(Arc::new(smolmq::tcp::TcpTransport));
@@ -99,28 +125,23 @@ impl Drop for Serving {
     }
 }
 
-/// Runs one task per client on a single-threaded executor for `duration`:
-/// `round_trip(client)` makes one request and waits for its response.
-///
-/// `serve`, if given, is the server's loop, run on the same thread until
-/// every client is done (then dropped: no request is in flight by then).
-fn drive<C, F, Fut>(
-    clients: &mut Vec<C>,
-    hists: &mut [Histogram],
-    duration: Duration,
-    hist: &mut Histogram,
-    round_trip: F,
-    serve: Option<Pin<Box<dyn Future<Output = String> + '_>>>,
-) -> Result<(u64, Duration), String>
+/// Spawns one task per client on `ex`, each making round trips until
+/// `stop`, recording each in its histogram; resolves to every client with
+/// its count of round trips and how it ended.
+fn client_tasks<'a, C, F, Fut>(
+    ex: &LocalExecutor<'a>,
+    clients: Vec<C>,
+    hists: &'a mut [Histogram],
+    stop: &Arc<AtomicBool>,
+    round_trip: &F,
+) -> impl Future<Output = Vec<(C, u64, Result<(), String>)>> + 'a
 where
-    F: Fn(C) -> Fut + Clone,
-    Fut: Future<Output = (C, Result<(), String>)>,
+    C: 'a,
+    F: Fn(C) -> Fut + Clone + 'a,
+    Fut: Future<Output = (C, Result<(), String>)> + 'a,
 {
-    let stop = Arc::new(AtomicBool::new(false));
-    let ex = LocalExecutor::new();
-    let started = Instant::now();
     let tasks: Vec<_> = clients
-        .drain(..)
+        .into_iter()
         .zip(hists.iter_mut())
         .map(|(client, h)| {
             let stop = stop.clone();
@@ -143,29 +164,93 @@ where
             })
         })
         .collect();
-    let results = futures_lite::future::block_on(ex.run(async {
-        let timer = async {
-            async_io::Timer::after(duration).await;
-            stop.store(true, Ordering::Relaxed);
-        };
-        let all = async {
-            let mut out = Vec::new();
-            for t in tasks {
-                out.push(t.await);
-            }
-            out
-        };
-        let clients = async { Ok(futures_lite::future::zip(timer, all).await.1) };
-        match serve {
-            None => clients.await,
-            Some(serve) => {
-                let serve = async { Err(format!("the server stopped: {}", serve.await)) };
-                futures_lite::future::or(clients, serve).await
-            }
+    async move {
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await);
         }
-    }))?;
+        out
+    }
+}
+
+/// Runs one task per client on a single-threaded executor for `duration`:
+/// `round_trip(client)` makes one request and waits for its response.
+///
+/// `serve`, if given, is the server's loop, run on the same thread until
+/// every client is done (then dropped: no request is in flight by then).
+///
+/// With `engines` (`--on-executor N`) this thread runs the engines'
+/// executor too, under async-io's `block_on` (so it drives the reactor);
+/// with N >= 2 a second thread takes half of the clients, on an executor
+/// of its own, and runs the engines' executor as well: the clients are
+/// spread over two threads as tokio's two workers spread its tasks.
+fn drive<C, F, Fut>(
+    clients: &mut Vec<C>,
+    hists: &mut [Histogram],
+    duration: Duration,
+    hist: &mut Histogram,
+    round_trip: F,
+    serve: Option<Pin<Box<dyn Future<Output = String> + '_>>>,
+    engines: Option<(&Executor<'static>, usize)>,
+) -> Result<(u64, Duration), String>
+where
+    C: Send,
+    F: Fn(C) -> Fut + Clone + Send,
+    Fut: Future<Output = (C, Result<(), String>)>,
+{
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut mine: Vec<C> = std::mem::take(clients);
+    let split = match engines {
+        Some((_, threads)) if threads >= 2 => mine.len() / 2,
+        _ => 0,
+    };
+    let theirs: Vec<C> = mine.drain(mine.len() - split..).collect();
+    let (my_hists, their_hists) = hists.split_at_mut(hists.len() - split);
+    let outcome = std::thread::scope(|scope| {
+        let other = (!theirs.is_empty()).then(|| {
+            let (stop, round_trip) = (stop.clone(), round_trip.clone());
+            let engines = engines.map(|(e, _)| e);
+            scope.spawn(move || {
+                let ex = LocalExecutor::new();
+                let all = client_tasks(&ex, theirs, their_hists, &stop, &round_trip);
+                match engines {
+                    Some(engines) => async_io::block_on(engines.run(ex.run(all))),
+                    None => futures_lite::future::block_on(ex.run(all)),
+                }
+            })
+        });
+        let ex = LocalExecutor::new();
+        let all = client_tasks(&ex, mine, my_hists, &stop, &round_trip);
+        let driving = ex.run(async {
+            let timer = async {
+                async_io::Timer::after(duration).await;
+                stop.store(true, Ordering::Relaxed);
+            };
+            let clients = async { Ok(futures_lite::future::zip(timer, all).await.1) };
+            match serve {
+                None => clients.await,
+                Some(serve) => {
+                    let serve = async { Err(format!("the server stopped: {}", serve.await)) };
+                    futures_lite::future::or(clients, serve).await
+                }
+            }
+        });
+        let results = match engines {
+            Some((engines, _)) => async_io::block_on(engines.run(driving)),
+            None => futures_lite::future::block_on(driving),
+        };
+        // The other thread's clients stop with the same flag.
+        stop.store(true, Ordering::Relaxed);
+        let theirs = other.map(|t| t.join().map_err(|_| "a client thread panicked".to_owned()));
+        (results, theirs)
+    });
     let took = started.elapsed();
-    drop(ex);
+    let (results, theirs) = outcome;
+    let mut results = results?;
+    if let Some(theirs) = theirs {
+        results.extend(theirs?);
+    }
     let mut total = 0;
     let mut failure = None;
     for (client, ops, done) in results {
@@ -189,6 +274,10 @@ where
 pub(crate) struct Transport {
     /// The clients' context (kept alive).
     _ctx: Context,
+    /// The engines' executor, with `--on-executor`.
+    engines: Option<&'static Arc<Executor<'static>>>,
+    /// `--on-executor`'s thread count.
+    on_executor: usize,
     /// The server loop on a thread of its own (`--server-thread`).
     _server: Option<Serving>,
     /// The server's socket, when it runs on the clients' thread.
@@ -233,6 +322,8 @@ impl Transport {
         }
         Ok(Transport {
             _ctx: ctx,
+            engines: engines(cfg),
+            on_executor: cfg.on_executor,
             _server: server,
             router,
             clients,
@@ -283,6 +374,7 @@ impl Rig for Transport {
                 }
             },
             serve,
+            self.engines.map(|e| (&**e, self.on_executor)),
         )
     }
 }
@@ -292,6 +384,10 @@ impl Rig for Transport {
 pub(crate) struct Mcp {
     /// The clients' context (kept alive).
     _ctx: Context,
+    /// The engines' executor, with `--on-executor`.
+    engines: Option<&'static Arc<Executor<'static>>>,
+    /// `--on-executor`'s thread count.
+    on_executor: usize,
     /// The server loop on a thread of its own (`--server-thread`).
     _server: Option<Serving>,
     /// The server, when it runs on the clients' thread.
@@ -344,6 +440,8 @@ impl Mcp {
             RawValue::from_string(request_params(cfg.size)).map_err(|e| e.to_string())?;
         Ok(Mcp {
             _ctx: ctx,
+            engines: engines(cfg),
+            on_executor: cfg.on_executor,
             _server: serving,
             server,
             clients,
@@ -381,6 +479,7 @@ impl Rig for Mcp {
                 }
             },
             serve,
+            self.engines.map(|e| (&**e, self.on_executor)),
         )
     }
 }

@@ -7,6 +7,7 @@ use crate::pipe::Pipe;
 use crate::socket::{Socket, SocketShared};
 use crate::transport::Transport;
 use crate::{Error, Msg, Result};
+use async_executor::Executor;
 use smolmq_zmtp::SocketType;
 use std::collections::HashMap;
 use std::fmt;
@@ -83,6 +84,28 @@ pub struct ContextConfig {
     io_threads: usize,
     /// How long an I/O thread looks for more work before sleeping.
     io_spin: Duration,
+    /// The application's executor to run the I/O tasks on, instead of
+    /// I/O threads.
+    executor: Option<ForeignExecutor>,
+}
+
+/// An executor given to [`ContextConfig::executor`]; configurations
+/// compare equal when they name the same one.
+#[derive(Clone)]
+struct ForeignExecutor(Arc<Executor<'static>>);
+
+impl PartialEq for ForeignExecutor {
+    fn eq(&self, other: &ForeignExecutor) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ForeignExecutor {}
+
+impl fmt::Debug for ForeignExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Executor")
+    }
 }
 
 impl ContextConfig {
@@ -91,7 +114,41 @@ impl ContextConfig {
         ContextConfig {
             io_threads: 1,
             io_spin: DEFAULT_IO_SPIN,
+            executor: None,
         }
+    }
+
+    /// Runs the context's I/O tasks (every connection's engine, listeners,
+    /// connectors) on `executor`, an executor of the application's,
+    /// instead of on I/O threads of its own; `io_threads` and `io_spin`
+    /// are then ignored. The application runs the executor, from one
+    /// thread or several (`async_io::block_on(executor.run(...))`): see
+    /// [`IoThreads::on_executor`] for what that changes, and for the one
+    /// rule: a thread that alone runs the executor must not make blocking
+    /// calls on the context's sockets.
+    ///
+    /// ```
+    /// use async_executor::Executor;
+    /// use smolmq_core::{Context, ContextConfig, Msg};
+    /// use smolmq_zmtp::SocketType;
+    /// use std::sync::Arc;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// let ctx = Context::with_config(ContextConfig::new().executor(ex.clone()))?;
+    /// let mut a = ctx.socket(SocketType::Pair)?;
+    /// a.bind("inproc://on-executor")?;
+    /// let mut b = ctx.socket(SocketType::Pair)?;
+    /// b.connect("inproc://on-executor")?;
+    /// let got = async_io::block_on(ex.run(async move {
+    ///     b.send(Msg::from("hi")).await.map_err(|e| e.into_error())?;
+    ///     a.recv().await
+    /// }))?;
+    /// assert_eq!(got, Msg::from("hi"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn executor(mut self, executor: Arc<Executor<'static>>) -> ContextConfig {
+        self.executor = Some(ForeignExecutor(executor));
+        self
     }
 
     /// Sets the number of I/O threads (0 counts as 1).
@@ -170,7 +227,10 @@ impl Context {
     pub fn with_config(config: ContextConfig) -> io::Result<Context> {
         Ok(Context {
             inner: Arc::new(ContextInner {
-                io: IoThreads::with_spin(config.io_threads, config.io_spin)?,
+                io: match config.executor {
+                    Some(ForeignExecutor(executor)) => IoThreads::on_executor(executor),
+                    None => IoThreads::with_spin(config.io_threads, config.io_spin)?,
+                },
                 transports: Mutex::new(Vec::new()),
                 inproc: Mutex::new(HashMap::new()),
             }),

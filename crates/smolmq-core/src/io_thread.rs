@@ -95,8 +95,11 @@ struct IoThread {
 /// threads to finish (all but the calling thread, when a task of an I/O
 /// thread drops the last handle).
 pub struct IoThreads {
-    /// The threads.
+    /// The threads (none when the tasks go to `foreign`).
     threads: Vec<IoThread>,
+    /// An executor of the application's that runs the tasks instead (see
+    /// [`IoThreads::on_executor`]).
+    foreign: Option<Arc<Executor<'static>>>,
     /// Round-robin cursor.
     next: AtomicUsize,
     /// Tasks spawned and not yet finished or dropped.
@@ -140,17 +143,52 @@ impl IoThreads {
         }
         Ok(IoThreads {
             threads,
+            foreign: None,
             next: AtomicUsize::new(0),
             live: Arc::new(AtomicUsize::new(0)),
         })
     }
 
-    /// Number of threads.
+    /// No threads of its own: every task is spawned on `executor`, which
+    /// the application runs (on one thread or several, e.g. with
+    /// `async_io::block_on(executor.run(...))`, so that the thread that
+    /// runs it also drives the reactor).
+    ///
+    /// Engines then run beside the application's own tasks: a message
+    /// sent from a task on that executor wakes its engine in the same
+    /// thread's queue instead of another thread, and nothing spins. While
+    /// the executor is not running, no connection makes progress; a
+    /// blocking call (`recv_blocking`, `send_blocking`, ...) made on a
+    /// thread that is the only one running the executor waits for ever
+    /// (or for its timeout), so use the async calls there.
+    ///
+    /// ```
+    /// use async_executor::Executor;
+    /// use smolmq_core::io_thread::IoThreads;
+    /// use std::sync::Arc;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// let io = IoThreads::on_executor(ex.clone());
+    /// let task = io.spawn(async { 6 * 7 });
+    /// assert_eq!(async_io::block_on(ex.run(task)), 42);
+    /// ```
+    pub fn on_executor(executor: Arc<Executor<'static>>) -> IoThreads {
+        IoThreads {
+            threads: Vec::new(),
+            foreign: Some(executor),
+            next: AtomicUsize::new(0),
+            live: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Number of threads of its own: 0 with
+    /// [`on_executor`](IoThreads::on_executor).
     pub fn len(&self) -> usize {
         self.threads.len()
     }
 
-    /// Always false: there is at least one thread.
+    /// True with [`on_executor`](IoThreads::on_executor): no threads of
+    /// its own.
     pub fn is_empty(&self) -> bool {
         self.threads.is_empty()
     }
@@ -162,13 +200,17 @@ impl IoThreads {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let n = self.next.fetch_add(1, Ordering::Relaxed) % self.threads.len();
         self.live.fetch_add(1, Ordering::Relaxed);
         let live = Live(self.live.clone());
-        self.threads[n].shared.executor.spawn(async move {
+        let future = async move {
             let _live = live;
             future.await
-        })
+        };
+        if let Some(executor) = &self.foreign {
+            return executor.spawn(future);
+        }
+        let n = self.next.fetch_add(1, Ordering::Relaxed) % self.threads.len();
+        self.threads[n].shared.executor.spawn(future)
     }
 
     /// Tasks spawned and not yet finished (or cancelled): listeners,

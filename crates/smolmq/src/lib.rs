@@ -86,8 +86,8 @@ use std::ops::Deref;
 
 pub use bytes::Bytes;
 pub use smolmq_core::{
-    pattern, poller, proxy, Endpoint, Error, IntoFrames, MechanismConfig, Msg, PlainCredentials,
-    Result, SendError, Socket, SocketEvent, SocketOptions,
+    pattern, poller, proxy, ContextConfig, Endpoint, Error, IntoFrames, MechanismConfig, Msg,
+    PlainCredentials, Result, SendError, Socket, SocketEvent, SocketOptions,
 };
 pub use smolmq_zmtp::SocketType;
 
@@ -130,7 +130,14 @@ impl Context {
     /// A context with `count` I/O threads (at least one) and every
     /// transport compiled in.
     pub fn with_io_threads(count: usize) -> io::Result<Context> {
-        let inner = smolmq_core::Context::with_io_threads(count)?;
+        Context::with_config(ContextConfig::new().io_threads(count))
+    }
+
+    /// A context set up as `config` says (I/O threads, their spin, or an
+    /// executor of the application's to run the I/O on: see
+    /// [`ContextConfig`]) with every transport compiled in.
+    pub fn with_config(config: ContextConfig) -> io::Result<Context> {
+        let inner = smolmq_core::Context::with_config(config)?;
         #[cfg(feature = "tcp")]
         inner.add_transport(std::sync::Arc::new(smolmq_tcp::TcpTransport));
         #[cfg(feature = "ipc")]
