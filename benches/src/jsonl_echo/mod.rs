@@ -49,13 +49,17 @@ jsonl_echo bench options (after `--`, e.g. `cargo xtask bench jsonl_echo -- --im
   --io-threads N       I/O threads of each smolmq context, with --on-executor 0 (default: 1)
   --io-spin US         smolmq I/O threads' spin before sleeping, µs (default: the core's)
   --shared-context     smolmq server and clients on one context (default: one each)
-  --server-thread      smolmq's server loop on a thread of its own (default: a task
-                       on the clients' executor thread, as tokio's share a runtime)
-  --on-executor N      smolmq's I/O (every engine) on the bench's executor instead of
-                       I/O threads (ContextConfig::executor), run by the threads
-                       driving the clients (1, or from N = 2 two, the clients split
-                       between them) and N - 2 more (default: 2; 0: I/O threads)
+  --server-thread      smolmq's server loop, blocking, on a thread of its own (with
+                       --on-executor 0; default: a task on an executor)
+  --on-executor N      smolmq's I/O (every engine) on the bench's executors instead
+                       of I/O threads (ContextConfig::executor): 1, one thread runs
+                       the clients, the server and every engine; 2, the server and
+                       its engines on a thread of their own, the clients and theirs
+                       on another (the default); 0, I/O threads
   --workers N          tokio worker threads (default: 2)
+  --tokio-split        tokio's server on a thread and current-thread runtime of its
+                       own, the clients on another (default: one runtime of
+                       --workers threads for both)
   --no-files           do not write target/bench/jsonl_tcp_4kb.json / .csv
   --full / --quick     the mode (default: SMOLMQ_BENCH_FULL, else quick)
 ";
@@ -93,6 +97,9 @@ pub(crate) struct Config {
     pub(crate) server_thread: bool,
     /// tokio worker threads.
     pub(crate) workers: usize,
+    /// tokio's server and clients on two current-thread runtimes, each on
+    /// a thread of its own, instead of one multi-thread runtime.
+    pub(crate) tokio_split: bool,
     /// Whether to write the files.
     files: bool,
     /// Set in a child: the one implementation it runs.
@@ -116,6 +123,7 @@ impl Config {
         let mut shared_context = false;
         let mut server_thread = false;
         let mut workers = 2;
+        let mut tokio_split = false;
         let mut files = true;
         let mut child = None;
         let mut it = args.iter();
@@ -168,6 +176,7 @@ impl Config {
                 "--shared-context" => shared_context = true,
                 "--server-thread" => server_thread = true,
                 "--workers" => workers = number(value()?)?,
+                "--tokio-split" => tokio_split = true,
                 "--wire" => match value()?.as_str() {
                     "jsonl" => jsonl = true,
                     "zmtp" => jsonl = false,
@@ -178,6 +187,15 @@ impl Config {
                 "-h" | "--help" => return Err(USAGE.to_owned()),
                 other => return Err(format!("unknown option `{other}`\n\n{USAGE}")),
             }
+        }
+        if server_thread && on_executor > 0 {
+            return Err(
+                "--server-thread runs a blocking server loop: use it with --on-executor 0"
+                    .to_owned(),
+            );
+        }
+        if on_executor > 2 {
+            return Err(format!("--on-executor {on_executor}: 0, 1 or 2"));
         }
         // The smallest request line this bench makes.
         if size < 128 {
@@ -202,6 +220,7 @@ impl Config {
             shared_context,
             server_thread,
             workers,
+            tokio_split,
             files: files && mode != Mode::Smoke,
             child,
         })
@@ -239,6 +258,9 @@ impl Config {
         }
         if self.server_thread {
             args.push("--server-thread".to_owned());
+        }
+        if self.tokio_split {
+            args.push("--tokio-split".to_owned());
         }
         if self.mode == Mode::Smoke {
             // `--bench` would make the child measure in quick mode; it
@@ -706,6 +728,7 @@ fn write_files(
     let _ = writeln!(json, "  \"smolmq_shared_context\": {},", cfg.shared_context);
     let _ = writeln!(json, "  \"smolmq_server_thread\": {},", cfg.server_thread);
     let _ = writeln!(json, "  \"tokio_workers\": {},", cfg.workers);
+    let _ = writeln!(json, "  \"tokio_split\": {},", cfg.tokio_split);
     let _ = writeln!(json, "  \"loadavg_before\": \"{load_before}\",");
     let _ = writeln!(json, "  \"loadavg_after\": \"{load_after}\",");
     let _ = writeln!(

@@ -29,36 +29,28 @@ fn options() -> SocketOptions {
     }
 }
 
-/// The executor the engines run on with `--on-executor N`: the threads
-/// that drive the clients run it while they do (one for N = 1, two from
-/// N = 2), and `N - 2` threads started here run it all along (made on
-/// first use).
-fn engines(cfg: &Config) -> Option<&'static Arc<Executor<'static>>> {
-    static ENGINES: OnceLock<Arc<Executor<'static>>> = OnceLock::new();
-    if cfg.on_executor == 0 {
-        return None;
-    }
-    Some(ENGINES.get_or_init(|| {
-        let ex = Arc::new(Executor::new());
-        for _ in 2..cfg.on_executor {
-            let ex = ex.clone();
-            // Runs for the rest of the (child) process.
-            std::thread::spawn(move || {
-                async_io::block_on(ex.run(futures_lite::future::pending::<()>()))
-            });
-        }
-        ex
-    }))
+/// The executors the engines run on with `--on-executor N` (none without
+/// it): one for N = 1, run by the thread that drives the clients and the
+/// server; two for N = 2, the clients' (run by the thread that drives
+/// them) and the server's (run by the server's own thread). Made on first
+/// use.
+fn engines(cfg: &Config) -> &'static [Arc<Executor<'static>>] {
+    static ENGINES: OnceLock<Vec<Arc<Executor<'static>>>> = OnceLock::new();
+    ENGINES.get_or_init(|| {
+        (0..cfg.on_executor.min(2))
+            .map(|_| Arc::new(Executor::new()))
+            .collect()
+    })
 }
 
 /// A context with `cfg`'s I/O threads and spin (or its engines on the
-/// bench's executor), and the tcp transport.
-fn context(cfg: &Config) -> Result<Context, String> {
+/// bench's executor `which`), and the tcp transport.
+fn context(cfg: &Config, which: usize) -> Result<Context, String> {
     let mut config = ContextConfig::new().io_threads(cfg.io_threads);
     if let Some(spin) = cfg.io_spin {
         config = config.io_spin(spin);
     }
-    if let Some(ex) = engines(cfg) {
+    if let Some(ex) = engines(cfg).get(which).or(engines(cfg).first()) {
         config = config.executor(ex.clone());
     }
     let ctx = Context::with_config(config).map_err(|e| e.to_string())?;
@@ -66,12 +58,13 @@ fn context(cfg: &Config) -> Result<Context, String> {
     Ok(ctx)
 }
 
-/// The contexts of the server and of the clients: one shared, or two.
+/// The contexts of the server and of the clients: one shared, or two
+/// (with two engine executors, the server's on the second).
 fn contexts(cfg: &Config) -> Result<(Context, Context), String> {
-    let server = context(cfg)?;
-    let clients = match cfg.shared_context {
-        true => server.clone(),
-        false => context(cfg)?,
+    let clients = context(cfg, 0)?;
+    let server = match cfg.shared_context {
+        true => clients.clone(),
+        false => context(cfg, 1)?,
     };
     Ok((server, clients))
 }
@@ -176,52 +169,49 @@ where
 /// Runs one task per client on a single-threaded executor for `duration`:
 /// `round_trip(client)` makes one request and waits for its response.
 ///
-/// `serve`, if given, is the server's loop, run on the same thread until
-/// every client is done (then dropped: no request is in flight by then).
-///
-/// With `engines` (`--on-executor N`) this thread runs the engines'
-/// executor too, under async-io's `block_on` (so it drives the reactor);
-/// with N >= 2 a second thread takes half of the clients, on an executor
-/// of its own, and runs the engines' executor as well: the clients are
-/// spread over two threads as tokio's two workers spread its tasks.
+/// `serve`, if given, is the server's loop, run until every client is done
+/// (then dropped: no request is in flight by then): on this thread, or,
+/// with two engine executors (`--on-executor 2`), on a thread of its own
+/// that runs the second executor, where the server's engines are. With
+/// `engines`, this thread runs the first executor (the clients' engines)
+/// under async-io's `block_on`, so that it also drives the reactor; the
+/// server's thread and the clients' thread then meet only in the kernel's
+/// sockets, as two processes would.
 fn drive<C, F, Fut>(
     clients: &mut Vec<C>,
     hists: &mut [Histogram],
     duration: Duration,
     hist: &mut Histogram,
     round_trip: F,
-    serve: Option<Pin<Box<dyn Future<Output = String> + '_>>>,
-    engines: Option<(&Executor<'static>, usize)>,
+    serve: Option<Pin<Box<dyn Future<Output = String> + Send + '_>>>,
+    engines: &[Arc<Executor<'static>>],
 ) -> Result<(u64, Duration), String>
 where
-    C: Send,
-    F: Fn(C) -> Fut + Clone + Send,
+    F: Fn(C) -> Fut + Clone,
     Fut: Future<Output = (C, Result<(), String>)>,
 {
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
-    let mut mine: Vec<C> = std::mem::take(clients);
-    let split = match engines {
-        Some((_, threads)) if threads >= 2 => mine.len() / 2,
-        _ => 0,
-    };
-    let theirs: Vec<C> = mine.drain(mine.len() - split..).collect();
-    let (my_hists, their_hists) = hists.split_at_mut(hists.len() - split);
-    let outcome = std::thread::scope(|scope| {
-        let other = (!theirs.is_empty()).then(|| {
-            let (stop, round_trip) = (stop.clone(), round_trip.clone());
-            let engines = engines.map(|(e, _)| e);
-            scope.spawn(move || {
-                let ex = LocalExecutor::new();
-                let all = client_tasks(&ex, theirs, their_hists, &stop, &round_trip);
-                match engines {
-                    Some(engines) => async_io::block_on(engines.run(ex.run(all))),
-                    None => futures_lite::future::block_on(ex.run(all)),
-                }
-            })
-        });
+    let results = std::thread::scope(|scope| {
+        let (serve, served) = match (engines.get(1), serve) {
+            (Some(server_engines), Some(serve)) => {
+                let stopping = stop.clone();
+                let served = scope.spawn(move || {
+                    let until = async move {
+                        while !stopping.load(Ordering::Relaxed) {
+                            async_io::Timer::after(Duration::from_millis(20)).await;
+                        }
+                        None
+                    };
+                    let serve = async { Some(format!("the server stopped: {}", serve.await)) };
+                    async_io::block_on(server_engines.run(futures_lite::future::or(serve, until)))
+                });
+                (None, Some(served))
+            }
+            (_, serve) => (serve, None),
+        };
         let ex = LocalExecutor::new();
-        let all = client_tasks(&ex, mine, my_hists, &stop, &round_trip);
+        let all = client_tasks(&ex, std::mem::take(clients), hists, &stop, &round_trip);
         let driving = ex.run(async {
             let timer = async {
                 async_io::Timer::after(duration).await;
@@ -236,21 +226,19 @@ where
                 }
             }
         });
-        let results = match engines {
-            Some((engines, _)) => async_io::block_on(engines.run(driving)),
+        let results = match engines.first() {
+            Some(engines) => async_io::block_on(engines.run(driving)),
             None => futures_lite::future::block_on(driving),
         };
-        // The other thread's clients stop with the same flag.
+        // A server on a thread of its own stops with the same flag.
         stop.store(true, Ordering::Relaxed);
-        let theirs = other.map(|t| t.join().map_err(|_| "a client thread panicked".to_owned()));
-        (results, theirs)
-    });
+        match served.map(|t| t.join()) {
+            None | Some(Ok(None)) => results,
+            Some(Ok(Some(stopped))) => Err(stopped),
+            Some(Err(_)) => Err("the server thread panicked".to_owned()),
+        }
+    })?;
     let took = started.elapsed();
-    let (results, theirs) = outcome;
-    let mut results = results?;
-    if let Some(theirs) = theirs {
-        results.extend(theirs?);
-    }
     let mut total = 0;
     let mut failure = None;
     for (client, ops, done) in results {
@@ -274,10 +262,8 @@ where
 pub(crate) struct Transport {
     /// The clients' context (kept alive).
     _ctx: Context,
-    /// The engines' executor, with `--on-executor`.
-    engines: Option<&'static Arc<Executor<'static>>>,
-    /// `--on-executor`'s thread count.
-    on_executor: usize,
+    /// The engines' executors, with `--on-executor`.
+    engines: &'static [Arc<Executor<'static>>],
     /// The server loop on a thread of its own (`--server-thread`).
     _server: Option<Serving>,
     /// The server's socket, when it runs on the clients' thread.
@@ -323,7 +309,6 @@ impl Transport {
         Ok(Transport {
             _ctx: ctx,
             engines: engines(cfg),
-            on_executor: cfg.on_executor,
             _server: server,
             router,
             clients,
@@ -347,7 +332,7 @@ impl Rig for Transport {
                         return e.to_string();
                     }
                 }
-            }) as Pin<Box<dyn Future<Output = String> + '_>>
+            }) as Pin<Box<dyn Future<Output = String> + Send + '_>>
         });
         drive(
             &mut self.clients,
@@ -374,7 +359,7 @@ impl Rig for Transport {
                 }
             },
             serve,
-            self.engines.map(|e| (&**e, self.on_executor)),
+            self.engines,
         )
     }
 }
@@ -384,10 +369,8 @@ impl Rig for Transport {
 pub(crate) struct Mcp {
     /// The clients' context (kept alive).
     _ctx: Context,
-    /// The engines' executor, with `--on-executor`.
-    engines: Option<&'static Arc<Executor<'static>>>,
-    /// `--on-executor`'s thread count.
-    on_executor: usize,
+    /// The engines' executors, with `--on-executor`.
+    engines: &'static [Arc<Executor<'static>>],
     /// The server loop on a thread of its own (`--server-thread`).
     _server: Option<Serving>,
     /// The server, when it runs on the clients' thread.
@@ -441,7 +424,6 @@ impl Mcp {
         Ok(Mcp {
             _ctx: ctx,
             engines: engines(cfg),
-            on_executor: cfg.on_executor,
             _server: serving,
             server,
             clients,
@@ -456,7 +438,7 @@ impl Rig for Mcp {
         let params = self.params.clone();
         let serve = self.server.as_mut().map(|server| {
             Box::pin(async move { server.run_async().await.to_string() })
-                as Pin<Box<dyn Future<Output = String> + '_>>
+                as Pin<Box<dyn Future<Output = String> + Send + '_>>
         });
         drive(
             &mut self.clients,
@@ -479,7 +461,7 @@ impl Rig for Mcp {
                 }
             },
             serve,
-            self.engines.map(|e| (&**e, self.on_executor)),
+            self.engines,
         )
     }
 }

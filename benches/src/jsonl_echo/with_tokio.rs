@@ -35,31 +35,34 @@ pub(crate) struct Lines {
 impl Lines {
     /// A server and `cfg.connections` connected clients.
     pub(crate) fn new(cfg: &Config) -> Result<Lines, String> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(cfg.workers)
-            .enable_io()
-            .enable_time()
-            .build()
-            .map_err(|e| e.to_string())?;
-        let clients = rt.block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0")
-                .await
+        let rt = match cfg.tokio_split {
+            false => tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(cfg.workers)
+                .enable_io()
+                .enable_time()
+                .build(),
+            true => tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .enable_time()
+                .build(),
+        }
+        .map_err(|e| e.to_string())?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        if cfg.tokio_split {
+            // The server on a runtime and thread of its own, for the rest
+            // of the (child) process.
+            let server = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .enable_time()
+                .build()
                 .map_err(|e| e.to_string())?;
-            let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            tokio::spawn(async move {
-                while let Ok((stream, _)) = listener.accept().await {
-                    let _ = stream.set_nodelay(true);
-                    tokio::spawn(async move {
-                        let mut conn =
-                            Framed::new(stream, LinesCodec::new_with_max_length(MAX_LINE));
-                        while let Some(Ok(line)) = conn.next().await {
-                            if conn.send(line).await.is_err() {
-                                break;
-                            }
-                        }
-                    });
-                }
-            });
+            std::thread::spawn(move || server.block_on(serve(listener)));
+        } else {
+            rt.spawn(serve(listener));
+        }
+        let clients = rt.block_on(async {
             let mut clients = Vec::new();
             for _ in 0..cfg.connections {
                 let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
@@ -77,6 +80,24 @@ impl Lines {
             hists: (0..cfg.connections).map(|_| Histogram::new()).collect(),
             payload: Arc::from(request_line(cfg.size, 1)),
         })
+    }
+}
+
+/// The echo server: every connection a task writing each line back.
+async fn serve(listener: std::net::TcpListener) {
+    let Ok(listener) = TcpListener::from_std(listener) else {
+        return;
+    };
+    while let Ok((stream, _)) = listener.accept().await {
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(async move {
+            let mut conn = Framed::new(stream, LinesCodec::new_with_max_length(MAX_LINE));
+            while let Some(Ok(line)) = conn.next().await {
+                if conn.send(line).await.is_err() {
+                    break;
+                }
+            }
+        });
     }
 }
 
