@@ -154,13 +154,20 @@ impl IoThreads {
     /// `async_io::block_on(executor.run(...))`, so that the thread that
     /// runs it also drives the reactor).
     ///
-    /// Engines then run beside the application's own tasks: a message
-    /// sent from a task on that executor wakes its engine in the same
-    /// thread's queue instead of another thread, and nothing spins. While
+    /// Engines then run beside the application's own tasks, and nothing
+    /// spins. With one thread running the executor, a message sent from a
+    /// task on it wakes its engine through the executor's queue with no
+    /// other thread involved (async-executor queues a woken task in its
+    /// shared queue and wakes a sleeping runner, if there is one: with
+    /// several threads running it, a wake-up may still cross). While
     /// the executor is not running, no connection makes progress; a
     /// blocking call (`recv_blocking`, `send_blocking`, ...) made on a
     /// thread that is the only one running the executor waits for ever
-    /// (or for its timeout), so use the async calls there.
+    /// (or for its timeout), so use the async calls there. Dropping the
+    /// last handle does not cancel tasks on `executor` (there is no
+    /// thread to stop): each connection's engine ends as its socket's
+    /// close and LINGER say, as it would on an I/O thread whose context
+    /// lives on.
     ///
     /// ```
     /// use async_executor::Executor;

@@ -151,3 +151,36 @@ fn async_channel_like() -> (impl FnOnce(), impl std::future::Future<Output = ()>
     };
     (stop, stopped)
 }
+
+/// Closed sockets leave no task behind on the application's executor: the
+/// engines, the listener and the connector end once their sockets are
+/// dropped (LINGER 0), as they do on I/O threads.
+#[test]
+fn closed_sockets_leave_no_task_on_the_executor() {
+    let ex = Arc::new(Executor::new());
+    let ctx = context(&ex);
+    let mut pair = ctx.socket(SocketType::Pair).unwrap();
+    pair.set_options(options()).unwrap();
+    pair.bind("tcp://127.0.0.1:0").unwrap();
+    let endpoint = pair.last_endpoint().expect("bound").to_string();
+    let mut peer = ctx.socket(SocketType::Pair).unwrap();
+    peer.set_options(options()).unwrap();
+    peer.connect(&endpoint).unwrap();
+    let (pair, peer) = run(&ex, async move {
+        peer.send(Msg::from("ping"))
+            .await
+            .map_err(|e| e.into_error())?;
+        assert_eq!(pair.recv().await?, Msg::from("ping"));
+        Ok::<_, smolmq::Error>((pair, peer))
+    })
+    .unwrap();
+    assert!(ctx.io_tasks() >= 3, "listener, connector, two engines");
+    drop((pair, peer));
+    run(&ex, async {
+        // Bounded by `run`'s timeout; 1 ms steps.
+        while ctx.io_tasks() > 0 {
+            async_io::Timer::after(Duration::from_millis(1)).await;
+        }
+    });
+    assert_eq!(ctx.io_tasks(), 0);
+}
