@@ -136,11 +136,6 @@ fn one_pull_fair_queues_several_pushes() {
     const PUSHES: u32 = 3;
     const SNDHWM: usize = 100;
     const RCVHWM: usize = 20;
-    // Over ipc and tcp a PULL's pipe holds what its connection's engine
-    // has read, refilled in batches of about RCVHWM / 2 as the PULL takes
-    // them; a sender whose pipe is momentarily empty rightly waits while
-    // the others are read, so the window is a few batches long.
-    const WINDOW: usize = 10 * RCVHWM;
     for t in ALL {
         let what = format!("{t:?}");
         let ctx = context();
@@ -155,7 +150,10 @@ fn one_pull_fair_queues_several_pushes() {
             .collect();
         wait_peers(&mut pull, PUSHES as usize, &what);
         // Every PUSH fills its pipe (and over ipc and tcp, the connection's
-        // buffers), up to a bound, before the PULL reads anything.
+        // buffers), up to a bound, before the PULL reads anything: `fill`
+        // returns once nothing has moved for a while, so the whole path of
+        // each sender is full, the PULL's pipe from it (RCVHWM messages)
+        // included.
         let sent: Vec<u32> = pushes
             .iter_mut()
             .enumerate()
@@ -176,34 +174,29 @@ fn one_pull_fair_queues_several_pushes() {
         assert_eq!(next, sent, "{what}: every message arrives");
         assert_all_empty(std::slice::from_mut(&mut pull), &what);
 
-        // No sender starves: in every window of WINDOW messages, each sender
-        // with messages still to come after the window has some.
-        let last: Vec<usize> = (0..PUSHES)
-            .map(|s| order.iter().rposition(|&x| x == s).unwrap())
-            .collect();
-        for start in 0..order.len().saturating_sub(WINDOW) {
-            let window = &order[start..start + WINDOW];
-            for s in 0..PUSHES {
-                if last[s as usize] >= start + WINDOW {
-                    assert!(
-                        window.contains(&s),
-                        "{what}: sender {s} starved in messages {start}..{}; runs of one \
-                         sender (position, sender, length): {:?}",
-                        start + WINDOW,
-                        long_runs(&order)
-                    );
-                }
-            }
-        }
-        if t == Transport::Inproc {
-            // Over inproc every pipe holds exactly SNDHWM + RCVHWM, all
-            // ready: the PULL takes one from each in turn.
+        // While every pipe holds messages the PULL takes one from each in
+        // turn. Over inproc every pipe holds exactly SNDHWM + RCVHWM, all
+        // ready from the start, so that is the whole run; over ipc and tcp
+        // each of the PULL's pipes held RCVHWM when reading began, and
+        // refills only add, so the first RCVHWM rounds are certain, however
+        // the I/O thread is scheduled (after them, which pipe has a message
+        // when the PULL looks depends on the I/O thread's timing, not on
+        // the fair queue).
+        let rounds = if t == Transport::Inproc {
             assert_eq!(sent, vec![(SNDHWM + RCVHWM) as u32; PUSHES as usize]);
-            for (i, round) in order.chunks(PUSHES as usize).enumerate() {
-                let mut round = round.to_vec();
-                round.sort_unstable();
-                assert_eq!(round, [0, 1, 2], "round {i}");
-            }
+            SNDHWM + RCVHWM
+        } else {
+            RCVHWM
+        };
+        for (i, round) in order.chunks(PUSHES as usize).take(rounds).enumerate() {
+            let mut round = round.to_vec();
+            round.sort_unstable();
+            assert_eq!(
+                round,
+                [0, 1, 2],
+                "{what}: round {i}; runs of one sender (position, sender, length): {:?}",
+                long_runs(&order)
+            );
         }
     }
 }
