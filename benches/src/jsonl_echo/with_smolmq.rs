@@ -191,14 +191,18 @@ where
     Fut: Future<Output = (C, Result<(), String>)>,
 {
     let stop = Arc::new(AtomicBool::new(false));
+    // Set once every client is done: a server on a thread of its own
+    // serves until then (a client finishing its last round trip after
+    // `stop` still needs its answer).
+    let clients_done = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let results = std::thread::scope(|scope| {
         let (serve, served) = match (engines.get(1), serve) {
             (Some(server_engines), Some(serve)) => {
-                let stopping = stop.clone();
+                let done = clients_done.clone();
                 let served = scope.spawn(move || {
                     let until = async move {
-                        while !stopping.load(Ordering::Relaxed) {
+                        while !done.load(Ordering::Acquire) {
                             async_io::Timer::after(Duration::from_millis(20)).await;
                         }
                         None
@@ -230,8 +234,9 @@ where
             Some(engines) => async_io::block_on(engines.run(driving)),
             None => futures_lite::future::block_on(driving),
         };
-        // A server on a thread of its own stops with the same flag.
-        stop.store(true, Ordering::Relaxed);
+        // A server on a thread of its own stops now that every client is
+        // done.
+        clients_done.store(true, Ordering::Release);
         match served.map(|t| t.join()) {
             None | Some(Ok(None)) => results,
             Some(Ok(Some(stopped))) => Err(stopped),
