@@ -1,7 +1,7 @@
 //! The tcp transport over loopback: bind, connect, accept, options and
 //! errors. Every wait is bounded by [`LIMIT`].
 
-use async_io::Timer;
+use async_io::{Async, Timer};
 use futures_lite::{future, AsyncReadExt, AsyncWriteExt};
 use rustix::net::sockopt;
 use smolmq_core::transport::{accept, Transport};
@@ -9,7 +9,7 @@ use smolmq_core::{Endpoint, SocketOptions, TcpKeepalive, LOOPBACK_SNDBUF};
 use smolmq_tcp::{TcpListener, TcpTransport};
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
 /// The most any test waits for anything.
@@ -347,17 +347,24 @@ fn connect_timeout_does_not_hurt_a_quick_connect() {
     });
 }
 
-#[test]
-fn tcp_nodelay_is_set_on_both_sides() {
-    let listener = TcpListener::bind(&ep("tcp://127.0.0.1:0"), &opts()).unwrap();
+/// A connected and an accepted stream over loopback, both made with
+/// `options`.
+fn connected_pair(options: &SocketOptions) -> (Async<TcpStream>, Async<TcpStream>) {
+    let listener = TcpListener::bind(&ep("tcp://127.0.0.1:0"), options).unwrap();
     run(async {
-        let (client, _) = smolmq_tcp::connect(listener.local_endpoint(), &opts())
+        let (client, _) = smolmq_tcp::connect(listener.local_endpoint(), options)
             .await
             .unwrap();
         let (server, _) = listener.accept_stream().await.unwrap();
-        assert!(sockopt::tcp_nodelay(&client).unwrap(), "connected stream");
-        assert!(sockopt::tcp_nodelay(&server).unwrap(), "accepted stream");
-    });
+        (client, server)
+    })
+}
+
+#[test]
+fn tcp_nodelay_is_set_on_both_sides() {
+    let (client, server) = connected_pair(&opts());
+    assert!(sockopt::tcp_nodelay(&client).unwrap(), "connected stream");
+    assert!(sockopt::tcp_nodelay(&server).unwrap(), "accepted stream");
 }
 
 #[test]
@@ -366,15 +373,9 @@ fn tcp_nodelay_off_is_left_off() {
         tcp_nodelay: false,
         ..opts()
     };
-    let listener = TcpListener::bind(&ep("tcp://127.0.0.1:0"), &options).unwrap();
-    run(async {
-        let (client, _) = smolmq_tcp::connect(listener.local_endpoint(), &options)
-            .await
-            .unwrap();
-        let (server, _) = listener.accept_stream().await.unwrap();
-        assert!(!sockopt::tcp_nodelay(&client).unwrap());
-        assert!(!sockopt::tcp_nodelay(&server).unwrap());
-    });
+    let (client, server) = connected_pair(&options);
+    assert!(!sockopt::tcp_nodelay(&client).unwrap());
+    assert!(!sockopt::tcp_nodelay(&server).unwrap());
 }
 
 #[test]
@@ -386,27 +387,21 @@ fn keepalive_on_applies_its_settings_to_both_sides() {
         tcp_keepalive_intvl: Some(Duration::from_secs(9)),
         ..opts()
     };
-    let listener = TcpListener::bind(&ep("tcp://127.0.0.1:0"), &options).unwrap();
-    run(async {
-        let (client, _) = smolmq_tcp::connect(listener.local_endpoint(), &options)
-            .await
-            .unwrap();
-        let (server, _) = listener.accept_stream().await.unwrap();
-        for (side, stream) in [("connected", &client), ("accepted", &server)] {
-            assert!(sockopt::socket_keepalive(stream).unwrap(), "{side}");
-            assert_eq!(
-                sockopt::tcp_keepidle(stream).unwrap(),
-                Duration::from_secs(42),
-                "{side}"
-            );
-            assert_eq!(sockopt::tcp_keepcnt(stream).unwrap(), 7, "{side}");
-            assert_eq!(
-                sockopt::tcp_keepintvl(stream).unwrap(),
-                Duration::from_secs(9),
-                "{side}"
-            );
-        }
-    });
+    let (client, server) = connected_pair(&options);
+    for (side, stream) in [("connected", &client), ("accepted", &server)] {
+        assert!(sockopt::socket_keepalive(stream).unwrap(), "{side}");
+        assert_eq!(
+            sockopt::tcp_keepidle(stream).unwrap(),
+            Duration::from_secs(42),
+            "{side}"
+        );
+        assert_eq!(sockopt::tcp_keepcnt(stream).unwrap(), 7, "{side}");
+        assert_eq!(
+            sockopt::tcp_keepintvl(stream).unwrap(),
+            Duration::from_secs(9),
+            "{side}"
+        );
+    }
 }
 
 /// What the kernel reports for a buffer size it was given: Linux doubles
@@ -421,20 +416,14 @@ fn reported(size: u32) -> usize {
 
 #[test]
 fn loopback_connections_get_the_loopback_send_buffer() {
-    let listener = TcpListener::bind(&ep("tcp://127.0.0.1:0"), &opts()).unwrap();
-    run(async {
-        let (client, _) = smolmq_tcp::connect(listener.local_endpoint(), &opts())
-            .await
-            .unwrap();
-        let (server, _) = listener.accept_stream().await.unwrap();
-        for (side, stream) in [("connected", &client), ("accepted", &server)] {
-            assert_eq!(
-                sockopt::socket_send_buffer_size(stream).unwrap(),
-                reported(LOOPBACK_SNDBUF),
-                "{side}"
-            );
-        }
-    });
+    let (client, server) = connected_pair(&opts());
+    for (side, stream) in [("connected", &client), ("accepted", &server)] {
+        assert_eq!(
+            sockopt::socket_send_buffer_size(stream).unwrap(),
+            reported(LOOPBACK_SNDBUF),
+            "{side}"
+        );
+    }
 }
 
 #[test]
@@ -444,25 +433,19 @@ fn chosen_buffer_sizes_are_applied_to_both_sides() {
         rcvbuf: Some(80 * 1024),
         ..opts()
     };
-    let listener = TcpListener::bind(&ep("tcp://127.0.0.1:0"), &options).unwrap();
-    run(async {
-        let (client, _) = smolmq_tcp::connect(listener.local_endpoint(), &options)
-            .await
-            .unwrap();
-        let (server, _) = listener.accept_stream().await.unwrap();
-        for (side, stream) in [("connected", &client), ("accepted", &server)] {
-            assert_eq!(
-                sockopt::socket_send_buffer_size(stream).unwrap(),
-                reported(96 * 1024),
-                "{side}"
-            );
-            assert_eq!(
-                sockopt::socket_recv_buffer_size(stream).unwrap(),
-                reported(80 * 1024),
-                "{side}"
-            );
-        }
-    });
+    let (client, server) = connected_pair(&options);
+    for (side, stream) in [("connected", &client), ("accepted", &server)] {
+        assert_eq!(
+            sockopt::socket_send_buffer_size(stream).unwrap(),
+            reported(96 * 1024),
+            "{side}"
+        );
+        assert_eq!(
+            sockopt::socket_recv_buffer_size(stream).unwrap(),
+            reported(80 * 1024),
+            "{side}"
+        );
+    }
 }
 
 #[test]
@@ -471,15 +454,9 @@ fn keepalive_off_turns_it_off() {
         tcp_keepalive: TcpKeepalive::Off,
         ..opts()
     };
-    let listener = TcpListener::bind(&ep("tcp://127.0.0.1:0"), &options).unwrap();
-    run(async {
-        let (client, _) = smolmq_tcp::connect(listener.local_endpoint(), &options)
-            .await
-            .unwrap();
-        let (server, _) = listener.accept_stream().await.unwrap();
-        assert!(!sockopt::socket_keepalive(&client).unwrap());
-        assert!(!sockopt::socket_keepalive(&server).unwrap());
-    });
+    let (client, server) = connected_pair(&options);
+    assert!(!sockopt::socket_keepalive(&client).unwrap());
+    assert!(!sockopt::socket_keepalive(&server).unwrap());
 }
 
 #[test]
