@@ -297,14 +297,15 @@ fn keepalive_values() {
 
 #[test]
 fn buffer_sizes_are_one_byte_to_i32_max() {
-    for option in ["sndbuf", "rcvbuf"] {
-        let sized = |n: u32| {
+    type Set = fn(&mut SocketOptions, u32);
+    let cases: [(&str, Set); 2] = [
+        ("sndbuf", |o, n| o.sndbuf = Some(n)),
+        ("rcvbuf", |o, n| o.rcvbuf = Some(n)),
+    ];
+    for (option, set) in cases {
+        let sized = |n| {
             let mut o = SocketOptions::default();
-            *(if option == "sndbuf" {
-                &mut o.sndbuf
-            } else {
-                &mut o.rcvbuf
-            }) = Some(n);
+            set(&mut o, n);
             o
         };
         assert_eq!(sized(1).validate(), Ok(()), "{option}");

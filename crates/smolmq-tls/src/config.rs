@@ -41,31 +41,19 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
 /// Peers that offer only AES-256 still get it.
 fn prefer_aes128(suites: &mut [rustls::SupportedCipherSuite]) {
     use rustls::CipherSuite::*;
-    let rank = |s: &rustls::SupportedCipherSuite| {
-        let tls13 = matches!(s, rustls::SupportedCipherSuite::Tls13(_));
-        let aes256 = matches!(
-            s.suite(),
-            TLS13_AES_256_GCM_SHA384
-                | TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
-                | TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
-        );
-        let aes128 = matches!(
-            s.suite(),
-            TLS13_AES_128_GCM_SHA256
-                | TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
-                | TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
-        );
-        let cipher = if aes128 {
-            0
-        } else if aes256 {
-            1
-        } else {
-            2
-        };
-        (!tls13, cipher)
-    };
     // A stable sort: within a rank, rustls's order stays.
-    suites.sort_by_key(rank);
+    suites.sort_by_key(|s| {
+        let cipher = match s.suite() {
+            TLS13_AES_128_GCM_SHA256
+            | TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+            | TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 => 0,
+            TLS13_AES_256_GCM_SHA384
+            | TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+            | TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 => 1,
+            _ => 2,
+        };
+        (s.tls13().is_none(), cipher)
+    });
 }
 
 #[cfg(test)]
