@@ -234,16 +234,17 @@ where
             Some(engines) => async_io::block_on(engines.run(driving)),
             None => futures_lite::future::block_on(driving),
         };
-        // A server on a thread of its own stops now that every client is
-        // done.
+        // The clients are done: the time stops here, not after the server
+        // thread's teardown below.
+        let took = started.elapsed();
         clients_done.store(true, Ordering::Release);
         match served.map(|t| t.join()) {
-            None | Some(Ok(None)) => results,
+            None | Some(Ok(None)) => results.map(|r| (r, took)),
             Some(Ok(Some(stopped))) => Err(stopped),
             Some(Err(_)) => Err("the server thread panicked".to_owned()),
         }
-    })?;
-    let took = started.elapsed();
+    });
+    let (results, took) = results?;
     let mut total = 0;
     let mut failure = None;
     for (client, ops, done) in results {
