@@ -534,11 +534,7 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
     /// [`read_some`](Engine::read_some) into the read buffer.
     fn read_buffered(&mut self) -> Result<bool, EngineExit> {
         let start = self.read_buf.len();
-        if self.read_buf.capacity() - start < READ_CHUNK / 4 {
-            // Frames sliced out earlier may still share the old buffer; a
-            // reserve then moves on to a fresh one.
-            self.read_buf.reserve(READ_CHUNK);
-        }
+        make_room(&mut self.read_buf, READ_CHUNK);
         let mut room = self.read_buf.capacity() - start;
         if self.expect_large {
             room = room.min(LARGE_LOOKAHEAD);
@@ -982,6 +978,36 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
     }
 }
 
+/// Makes sure `buf` has room for a read: at least `chunk / 16` bytes,
+/// `chunk / 4` or more when that comes without an allocation.
+///
+/// Frames and lines are sliced out of the read buffer without a copy, so
+/// the buffer can be reused in place only once the application has
+/// dropped every message that shares it. Right after a message went up it
+/// usually has not (the engine looks for more bytes at once), and moving
+/// on to a fresh buffer then made nearly every refill an allocation that
+/// the allocator took from the kernel and [`expose_spare`] zeroed: a page
+/// fault every 4 KiB read. So: reclaim in place when no slice is alive
+/// (moving a partial message to the front); otherwise keep reading into
+/// what is left while it is a useful size, and move on only when it is
+/// not.
+pub(crate) fn make_room(buf: &mut BytesMut, chunk: usize) {
+    let len = buf.len();
+    let room = buf.capacity() - len;
+    if room >= chunk / 4 {
+        return;
+    }
+    // Brings the buffer back to `chunk` in all: `bytes` reclaims in place
+    // only when what it holds plus what is asked fits the allocation.
+    if buf.try_reclaim(chunk.saturating_sub(len).max(chunk / 4)) {
+        return;
+    }
+    if room >= chunk / 16 {
+        return;
+    }
+    buf.reserve(chunk.saturating_sub(len).max(chunk / 4));
+}
+
 /// Extends `buf` by `room` initialised bytes to read into, zeroing only
 /// bytes never initialised before (`init` remembers how far the current
 /// allocation is).
@@ -1082,5 +1108,70 @@ fn subscription_of(body: &[u8]) -> Option<Subscription> {
         (1, topic) => Some(Subscription::Subscribe(Bytes::copy_from_slice(topic))),
         (0, topic) => Some(Subscription::Cancel(Bytes::copy_from_slice(topic))),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{expose_spare, make_room, InitMark};
+    use bytes::BytesMut;
+
+    const CHUNK: usize = 64 * 1024;
+
+    /// Fills `buf` to `len` bytes through `expose_spare`, as a read would.
+    fn fill_to(buf: &mut BytesMut, init: &mut InitMark, len: usize) {
+        let room = len - buf.len();
+        let start = buf.len();
+        expose_spare(buf, init, room);
+        buf[start..].fill(b'x');
+    }
+
+    #[test]
+    fn a_buffer_no_slice_shares_is_reused_in_place() {
+        let mut buf = BytesMut::with_capacity(CHUNK);
+        let mut init = InitMark::default();
+        let base = buf.as_ptr();
+        fill_to(&mut buf, &mut init, CHUNK - 100);
+        // Three messages went up and were dropped; 100 bytes of a fourth
+        // are buffered.
+        drop(buf.split_to(CHUNK - 200).freeze());
+        let len = buf.len();
+        fill_to(&mut buf, &mut init, len + 100);
+        drop(buf.split_to(100).freeze());
+        assert_eq!(buf.len(), 100);
+        make_room(&mut buf, CHUNK);
+        assert_eq!(buf.as_ptr(), base, "moved to a new allocation");
+        assert_eq!(&buf[..], &[b'x'; 100][..], "the partial message kept");
+        assert!(buf.capacity() - buf.len() >= CHUNK / 4);
+    }
+
+    #[test]
+    fn a_shared_buffer_is_read_into_while_it_has_room() {
+        let mut buf = BytesMut::with_capacity(CHUNK);
+        let mut init = InitMark::default();
+        fill_to(&mut buf, &mut init, CHUNK - CHUNK / 8);
+        let held = buf.split().freeze();
+        let end = buf.as_ptr();
+        make_room(&mut buf, CHUNK);
+        assert_eq!(buf.as_ptr(), end, "a useful room was given up");
+        assert_eq!(buf.capacity(), CHUNK / 8);
+
+        // Too little left: a fresh buffer, the held message untouched.
+        fill_to(&mut buf, &mut init, CHUNK / 8 - 10);
+        let held2 = buf.split().freeze();
+        make_room(&mut buf, CHUNK);
+        assert!(buf.capacity() - buf.len() >= CHUNK / 4);
+        assert!(held.iter().chain(held2.iter()).all(|&b| b == b'x'));
+    }
+
+    #[test]
+    fn expose_spare_keeps_the_bytes_it_had_and_zeroes_fresh_ones() {
+        let mut buf = BytesMut::with_capacity(CHUNK);
+        let mut init = InitMark::default();
+        fill_to(&mut buf, &mut init, 10);
+        expose_spare(&mut buf, &mut init, 50);
+        assert_eq!(buf.len(), 60);
+        assert_eq!(&buf[..10], &[b'x'; 10][..]);
+        assert!(buf[10..].iter().all(|&b| b == 0));
     }
 }

@@ -29,7 +29,7 @@
 //!   writing any of such a message. An empty message (a ROUTER's
 //!   PROBE_ROUTER) has no line form and is skipped.
 
-use crate::engine::{expose_spare, EngineExit, IdleTimer, InitMark, StreamWake, Wake};
+use crate::engine::{expose_spare, make_room, EngineExit, IdleTimer, InitMark, StreamWake, Wake};
 use crate::pipe::{Pipe, WriteError};
 use crate::transport::BoxStream;
 use crate::{FrameRef, Msg};
@@ -285,9 +285,7 @@ impl<'p> LineEngine<'p> {
         }
         let mut cx = Context::from_waker(&self.stream_waker);
         let start = self.read_buf.len();
-        if self.read_buf.capacity() - start < READ_CHUNK / 4 {
-            self.read_buf.reserve(READ_CHUNK);
-        }
+        make_room(&mut self.read_buf, READ_CHUNK);
         let room = self.read_buf.capacity() - start;
         expose_spare(&mut self.read_buf, &mut self.init, room);
         let polled = Pin::new(&mut self.stream).poll_read(&mut cx, &mut self.read_buf[start..]);
