@@ -877,6 +877,11 @@ impl<'p, O: EngineObserver> Engine<'p, O> {
                     if self.pipe.is_peer_gone() && !self.draining {
                         self.draining = true;
                         self.linger_timer = self.config.linger.map(Timer::after);
+                        // The socket may have sent its last messages
+                        // between the read above and its leaving (it
+                        // flushes before it marks itself gone): look again,
+                        // or they would be dropped unsent.
+                        continue;
                     }
                     break;
                 }

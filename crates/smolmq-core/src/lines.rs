@@ -437,6 +437,10 @@ impl<'p> LineEngine<'p> {
                 if self.pipe.is_peer_gone() && !self.draining {
                     self.draining = true;
                     self.linger_timer = self.config.linger.map(Timer::after);
+                    // The socket may have sent its last lines between the
+                    // read above and its leaving: look again (see the
+                    // ZMTP engine's `encode_from_pipe`).
+                    continue;
                 }
                 break;
             };

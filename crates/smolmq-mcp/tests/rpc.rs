@@ -315,11 +315,10 @@ fn close_writes_the_last_answers_out_before_the_context_goes() {
         });
         serving.join().unwrap();
         for (i, id) in ids.iter().enumerate() {
-            assert_eq!(
-                c.wait(id, TIMEOUT).unwrap().get(),
-                format!("[{i}]"),
-                "{transport:?}"
-            );
+            let answer = c
+                .wait(id, TIMEOUT)
+                .unwrap_or_else(|e| panic!("{transport}: answer {i} of 50: {e}"));
+            assert_eq!(answer.get(), format!("[{i}]"), "{transport:?}");
         }
         assert!(c.close(TIMEOUT));
     }
