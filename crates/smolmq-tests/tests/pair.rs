@@ -226,34 +226,6 @@ fn close_with_messages_queued_delivers_them_with_default_linger() {
 }
 
 #[test]
-fn the_last_messages_sent_right_before_close_are_delivered() {
-    // The engine may find the pipe empty an instant before the socket
-    // sends its last messages and leaves; those still go out. Many short
-    // connections, so that some close lands in that instant.
-    for t in [Transport::Ipc, Transport::Tcp] {
-        let ctx = context();
-        for round in 0..40u32 {
-            let (mut server, mut client) = pair(&ctx, t);
-            // Connected and greeted: the engine is running.
-            client.send_blocking(Msg::from("hello")).unwrap();
-            assert_eq!(server.recv_blocking().unwrap(), Msg::from("hello"));
-            for i in 0..20u32 {
-                client
-                    .send_blocking(Msg::from(format!("{round}.{i}")))
-                    .unwrap();
-            }
-            drop(client);
-            for i in 0..20u32 {
-                let got = server
-                    .recv_blocking()
-                    .unwrap_or_else(|e| panic!("{t:?} round {round}: message {i}: {e}"));
-                assert_eq!(got, Msg::from(format!("{round}.{i}")), "{t:?}");
-            }
-        }
-    }
-}
-
-#[test]
 fn close_with_zero_linger_does_not_wait_for_an_absent_peer() {
     for t in [Transport::Ipc, Transport::Tcp] {
         let ctx = context();
