@@ -49,20 +49,50 @@ fn finish(mut child: Child) -> String {
     out
 }
 
-/// Endpoints to bind for each transport: a free tcp port (found by
-/// binding port 0 and letting it go) and a unique ipc path.
+/// Endpoints to bind for each transport: a free tcp port (see
+/// [`free_port`]) and a unique ipc path.
 fn endpoints(tag: &str) -> Vec<String> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port(tag);
     let path = std::env::temp_dir().join(format!("smolmq-perf-{}-{tag}.sock", std::process::id()));
     let _ = std::fs::remove_file(&path);
     vec![
         format!("tcp://127.0.0.1:{port}"),
         format!("ipc://{}", path.display()),
     ]
+}
+
+/// A loopback tcp port free now, for a tool to bind, below the kernel's
+/// ephemeral range (32768 and up on Linux). A port found by binding port 0
+/// and letting it go comes from that range, where the tests running beside
+/// this one get theirs (libzmq's `*` binds, outgoing connections), and one
+/// of them could take it before the tool binds it: the tool then fails and
+/// the libzmq peer keeps connecting to a stranger. Each tag starts its
+/// search elsewhere, so two tests looking at once do not meet.
+fn free_port(tag: &str) -> u16 {
+    const FIRST: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    let seed = tag
+        .bytes()
+        .fold(std::process::id().wrapping_mul(31), |h, b| {
+            h.wrapping_mul(131).wrapping_add(u32::from(b))
+        });
+    (0..SPAN)
+        .map(|i| (FIRST + (seed.wrapping_add(i.wrapping_mul(97))) % SPAN) as u16)
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free loopback port")
+}
+
+/// Panics over a libzmq call that failed while talking to `tool`, with
+/// what the tool printed (a tool that cannot bind says so on its stdout,
+/// as libzmq's tools do).
+fn failed(what: String, err: zmq::Error, mut tool: Child) -> ! {
+    let _ = tool.kill();
+    let _ = tool.wait();
+    let mut out = String::new();
+    if let Some(mut stdout) = tool.stdout.take() {
+        let _ = stdout.read_to_string(&mut out);
+    }
+    panic!("{what}: {err}; the tool printed: {out:?}");
 }
 
 /// A libzmq endpoint to bind for each transport (tcp port chosen by
@@ -145,8 +175,10 @@ fn local_thr_against_a_libzmq_push() {
         // libzmq retries until the tool has bound.
         push.connect(&endpoint).unwrap();
         let msg = vec![0u8; SIZE];
-        for _ in 0..COUNT {
-            push.send(&msg[..], 0).unwrap();
+        for i in 0..COUNT {
+            if let Err(e) = push.send(&msg[..], 0) {
+                failed(format!("{endpoint}: message {i}"), e, tool);
+            }
         }
         let out = finish(tool);
         check_thr(&out, SIZE, COUNT);
@@ -165,9 +197,10 @@ fn remote_thr_against_a_libzmq_pull() {
             &[&endpoint, &SIZE.to_string(), &COUNT.to_string()],
         );
         for i in 0..COUNT {
-            let msg = pull
-                .recv_bytes(0)
-                .unwrap_or_else(|e| panic!("message {i}: {e}"));
+            let msg = match pull.recv_bytes(0) {
+                Ok(msg) => msg,
+                Err(e) => failed(format!("{endpoint}: message {i}"), e, tool),
+            };
             assert_eq!(msg.len(), SIZE);
             assert!(!pull.get_rcvmore().unwrap());
         }
@@ -193,8 +226,11 @@ fn local_lat_against_a_libzmq_req() {
         req.connect(&endpoint).unwrap();
         for i in 0..ROUNDTRIPS {
             let msg = vec![i as u8; SIZE];
-            req.send(&msg[..], 0).unwrap();
-            assert_eq!(req.recv_bytes(0).unwrap(), msg, "round trip {i}");
+            let answer = req.send(&msg[..], 0).and_then(|()| req.recv_bytes(0));
+            match answer {
+                Ok(answer) => assert_eq!(answer, msg, "{endpoint}: round trip {i}"),
+                Err(e) => failed(format!("{endpoint}: round trip {i}"), e, tool),
+            }
         }
         assert_eq!(finish(tool), "");
     }
