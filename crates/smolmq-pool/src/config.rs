@@ -6,9 +6,10 @@ use core::fmt;
 pub const MAX_TIER_SIZE: usize = 1 << 30;
 /// The most tiers a pool accepts.
 pub const MAX_TIERS: usize = 64;
-/// The deepest shared pool per tier a pool accepts. The shared queues of
-/// each tier reserve two slots per magazine up front (about 32 bytes each),
-/// so this bounds that reservation as well as the memory the pool can hold.
+/// The deepest shared pool per tier a pool accepts. The shared stack and
+/// queue of each tier reserve a slot each per magazine up front (24 and
+/// about 32 bytes), so this bounds that reservation as well as the memory
+/// the pool can hold.
 pub const MAX_POOLED_PER_TIER: usize = 1 << 16;
 /// The largest per-thread cache per tier a pool accepts (two magazines of
 /// 512 buffers).

@@ -107,3 +107,44 @@ fn one_thread_gets_another_drops_and_buffers_circulate() {
     assert_eq!(stats.discarded, 0);
     assert_eq!(stats.returns, GETS);
 }
+
+#[test]
+fn the_shared_pool_hands_out_what_came_back_last() {
+    use smolmq_pool::PoolConfig;
+    // Magazines of one buffer: every return past the thread's two goes to
+    // the shared pool on its own.
+    let pool = Pool::new(PoolConfig {
+        tiers: vec![4096],
+        max_pooled_per_tier: 8,
+        thread_cache_per_tier: 2,
+    })
+    .unwrap();
+    let bufs: Vec<_> = (0..4).map(|_| pool.get(4096)).collect();
+    let ptrs: Vec<_> = bufs.iter().map(|b| b.as_ptr() as usize).collect();
+    // Another thread drops them in order and keeps the last two: the first
+    // and then the second went to the shared pool.
+    let (done, wait) = std::sync::mpsc::channel();
+    let (exit, exited) = std::sync::mpsc::channel::<()>();
+    let dropper = std::thread::spawn(move || {
+        for buf in bufs {
+            drop(buf);
+        }
+        done.send(()).unwrap();
+        // Stay alive (holding the last two) until the gets below are done.
+        let _ = exited.recv();
+    });
+    wait.recv().unwrap();
+    // A third thread, with nothing cached, takes from the shared pool: the
+    // buffer given to it last first (a queue would give the oldest).
+    let pool2 = pool.clone();
+    let got = std::thread::spawn(move || {
+        let a = pool2.get(4096);
+        let b = pool2.get(4096);
+        (a.as_ptr() as usize, b.as_ptr() as usize)
+    })
+    .join()
+    .unwrap();
+    exit.send(()).unwrap();
+    dropper.join().unwrap();
+    assert_eq!(got, (ptrs[1], ptrs[0]), "newest first");
+}
