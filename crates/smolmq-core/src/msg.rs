@@ -144,16 +144,19 @@ impl Msg {
     }
 
     /// A single-frame message holding a copy of `data`: inline (no
-    /// allocation) up to [`INLINE_MAX`] bytes, in a new [`Bytes`] above.
+    /// allocation) up to [`INLINE_MAX`] bytes, in a pooled buffer up to
+    /// 256 KiB, in a new [`Bytes`] above.
     ///
-    /// From 32 KiB to 256 KiB the copy goes into a buffer of the process's
-    /// pool of large bodies, the one the engines read large frames into: it
-    /// returns there when the last handle to the message's frame is dropped
-    /// (on whatever thread, e.g. the I/O thread once the frame is written),
-    /// so a sender of large messages reuses warm buffers instead of
-    /// allocating fresh pages for each (a fresh 64 KiB allocation faults
-    /// in its pages: `clear_page_erms` was a fifth of a 64 KiB tcp run's
-    /// samples).
+    /// A pooled buffer returns to its pool when the last handle to the
+    /// message's frame is dropped, on whatever thread (the receiver's, or
+    /// the I/O thread's once the frame is written), so a sender reuses warm
+    /// buffers instead of allocating for each message. Up to 32 KiB the
+    /// pool is one of small tiers (128 B to 32 KiB, powers of two), from
+    /// 32 KiB the process's pool of large bodies, the one the engines read
+    /// large frames into (a fresh 64 KiB allocation faults in its pages:
+    /// `clear_page_erms` was a fifth of a 64 KiB tcp run's samples). A
+    /// frame takes at most twice its length in memory for as long as it
+    /// lives, as with a power-of-two allocator.
     ///
     /// For large data that is already a [`Bytes`] or a `Vec<u8>`, use the
     /// `From` conversions instead: they do not copy it.
@@ -972,14 +975,47 @@ const _: () = {
 #[cfg(not(loom))]
 fn copy_to_bytes(data: &[u8]) -> Bytes {
     use crate::engine::{body_pool, DIRECT_MAX, DIRECT_MIN};
-    if (DIRECT_MIN..=DIRECT_MAX).contains(&data.len()) {
-        let mut buf = body_pool().get(data.len());
-        // The pool's tier for this length holds it.
-        if buf.extend_from_slice(data).is_ok() {
-            return buf.freeze();
-        }
+    let pool = if data.len() < DIRECT_MIN {
+        copy_pool()
+    } else if data.len() <= DIRECT_MAX {
+        body_pool()
+    } else {
+        return Bytes::copy_from_slice(data);
+    };
+    let mut buf = pool.get(data.len());
+    // The pool's tier for this length holds it.
+    match buf.extend_from_slice(data) {
+        Ok(()) => buf.freeze(),
+        Err(_) => Bytes::copy_from_slice(data),
     }
-    Bytes::copy_from_slice(data)
+}
+
+/// The buffers [`Msg::copy_from_slice`] copies frames of up to 32 KiB
+/// into: tiers of 128 B to 32 KiB, 64 buffers per tier shared and 16 per
+/// thread (at most 4 MiB shared and 1 MiB per thread held, summed over the
+/// tiers).
+///
+/// The copy is made on the sending thread and dropped on another (the
+/// receiver's for inproc, the I/O thread's once written): with the global
+/// allocator each message's buffer was freed into the sending thread's
+/// malloc arena from across threads, and the two threads met on that
+/// arena's lock (a third of an inproc PAIR 1 KiB profile, futex waits
+/// included). The pool trades buffers between the threads a magazine of 8
+/// at a time.
+#[cfg(not(loom))]
+fn copy_pool() -> &'static smolmq_pool::Pool {
+    use smolmq_pool::{Pool, PoolConfig};
+    use std::sync::OnceLock;
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let config = PoolConfig {
+            tiers: (7..=15).map(|shift| 1 << shift).collect(),
+            max_pooled_per_tier: 64,
+            thread_cache_per_tier: 16,
+        };
+        // The configuration is a constant that validates.
+        Pool::new(config).unwrap_or_else(|_| unreachable!("valid pool configuration"))
+    })
 }
 
 /// A shared copy of `data` (under loom, which builds no engine or pool).

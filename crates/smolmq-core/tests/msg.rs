@@ -477,3 +477,25 @@ fn large_copies_hold_their_bytes_across_pool_reuse() {
         assert_eq!(&frame[..], &second[..]);
     }
 }
+
+#[test]
+fn copies_of_every_size_hold_the_data() {
+    // Around each pool tier's edge (powers of two up to 256 KiB) and past
+    // the largest: the frame is the data, whatever buffer holds it, and
+    // buffers reused after a drop hold nothing of their previous message.
+    let mut lens = vec![INLINE_MAX + 1, 300 * 1024];
+    for shift in 7..=18 {
+        lens.extend([(1 << shift) - 1, 1 << shift, (1 << shift) + 1]);
+    }
+    for round in 0..2u8 {
+        for &len in &lens {
+            let data: Vec<u8> = (0..len).map(|i| (i as u8) ^ round).collect();
+            let msg = Msg::copy_from_slice(&data);
+            assert_eq!(msg.len(), 1);
+            assert_eq!(msg.first().len(), len);
+            assert!(msg.first() == &data[..], "{len} bytes, round {round}");
+            // Sent to another thread and dropped there, as a receiver would.
+            std::thread::spawn(move || drop(msg)).join().unwrap();
+        }
+    }
+}
