@@ -21,6 +21,16 @@
 //! pipe for each connection, so what it had queued for a peer that left is
 //! dropped with that peer's pipe.
 //!
+//! Closing writes out what was queued (bounded by LINGER), then closes the
+//! connections; it does not wait for the peers to read what the kernel
+//! holds for them, nor does libzmq. A libzmq 4.3 receiver over ipc can
+//! lose that last part: when its engine has stopped reading at its receive
+//! HWM and the sender closes, it takes the closing Unix socket's hang-up
+//! for an I/O error and drops the connection, with what the kernel still
+//! held, once it reads again (libzmq's own senders close the same way;
+//! over tcp a close is no hang-up for the reader). A receive HWM of 0 on
+//! the libzmq side, or an answer from it before closing, avoids it.
+//!
 //! # JSON lines
 //!
 //! An endpoint with `+jsonl` (`tcp+jsonl://`, `ipc+jsonl://`) speaks
