@@ -130,7 +130,11 @@ impl Subscriber {
         if let Some(msg) = self.prefetched.take() {
             return Ok(msg);
         }
-        self.fetch(pipes).ok_or(Error::WouldBlock)
+        // A match, not `ok_or`: see smolmq-reqrep's ROUTER.
+        match self.fetch(pipes) {
+            Some(msg) => Ok(msg),
+            None => Err(Error::WouldBlock),
+        }
     }
 
     fn has_in(&mut self, pipes: &mut Pipes) -> bool {
