@@ -158,6 +158,7 @@ struct Sock {
 
 impl Sock {
     /// A fresh message with `payload` copied in, addressed if a ROUTER.
+    #[inline]
     fn msg(&self, payload: &[u8]) -> Msg {
         let mut m = Msg::copy_from_slice(payload);
         if let Some(peer) = &self.peer {

@@ -4,14 +4,15 @@
 //!
 //! A message is one frame or several, stored one of three ways:
 //!
-//! * **inline**: one frame of at most [`INLINE_MAX`] bytes, held inside the
-//!   `Msg` itself. No allocation and no reference count: moving the message
-//!   to another thread moves its bytes with it, so the two threads never
-//!   share a counter's cache line. Most small messages take this form.
-//! * **two frames inline**: two frames of at most [`INLINE2_MAX`] bytes
-//!   together, also inside the `Msg`: a ROUTER's routing id in front of a
-//!   small body (up to 13 + 64 bytes), or a REQ's empty delimiter and its
-//!   body.
+//! * **inline**: one frame, or two, of at most [`INLINE_MAX`] (77) bytes
+//!   in all, held inside the `Msg` itself. No allocation and no reference
+//!   count: moving the message to another thread moves its bytes with it,
+//!   so the two threads never share a counter's cache line. Most small
+//!   messages take this form, and so do a ROUTER's routing id in front of
+//!   a small body (up to 13 + 64 bytes) and a REQ's empty delimiter and
+//!   its body. The bytes end at the end of the space, so putting a frame
+//!   in front of one (a ROUTER receiving) or taking the first of two off
+//!   (a ROUTER sending) moves no byte of the other.
 //! * **one [`Bytes`]**: one larger frame, reference counted, never copied.
 //! * **a `Vec<Bytes>`**: two frames or more (one more allocation).
 //!
@@ -19,12 +20,11 @@
 //! `Bytes` (a copy each); taking a frame off a two-frame inline message
 //! leaves the other inline.
 //!
-//! `size_of::<Msg>()` is 80 bytes on 64-bit targets: [`INLINE_MAX`] (78)
-//! takes a 64-byte payload with room to spare, plus a length byte and the
-//! variant tag, and [`INLINE2_MAX`] (77) a 64-byte body behind a routing id
-//! of up to 13 bytes (at 72 bytes, a 6-byte id did not fit). Messages travel
-//! by value through the pipes, so copying 80 bytes is the whole cost of
-//! handing a small one over.
+//! `size_of::<Msg>()` is 80 bytes on 64-bit targets: [`INLINE_MAX`] takes
+//! a 64-byte payload with room to spare, plus two length bytes and the
+//! variant tag (at 72 bytes of inline space, a 64-byte body behind a
+//! 6-byte id did not fit). Messages travel by value through the pipes, so
+//! copying 80 bytes is the whole cost of handing a small one over.
 //!
 //! Which form a message has is not observable through the API, save for
 //! pointers: equality, hashing and `Debug` look only at the frames' bytes.
@@ -55,14 +55,14 @@ const DEBUG_TEXT_MAX: usize = 32;
 const DEBUG_HEX_MAX: usize = 16;
 
 /// Longest frame a single-frame [`Msg`] stores inline, in place, with no
-/// allocation and no reference count (78 bytes: the inline form then makes
+/// allocation and no reference count (77 bytes: the inline form then makes
 /// `size_of::<Msg>()` 80 on 64-bit targets).
-pub const INLINE_MAX: usize = 78;
+pub const INLINE_MAX: usize = 77;
 
 /// Most bytes two frames may hold together and still be stored inline in
-/// a [`Msg`] (77: one byte of the inline space marks where the first frame
-/// ends). A 64-byte body behind a ROUTER id of up to 13 bytes fits.
-pub const INLINE2_MAX: usize = INLINE_MAX - 1;
+/// a [`Msg`]: the same [`INLINE_MAX`], the two share the space. A 64-byte
+/// body behind a ROUTER id of up to 13 bytes fits.
+pub const INLINE2_MAX: usize = INLINE_MAX;
 
 /// A multipart message: one or more frames.
 ///
@@ -100,28 +100,129 @@ pub struct Msg {
 /// Storage of a message's frames.
 #[derive(Clone)]
 enum Repr {
-    /// Exactly one frame of `len <= INLINE_MAX` bytes: `data[..len]`.
-    Inline {
-        /// Length of the frame.
-        len: u8,
-        /// The frame's bytes, then unused bytes.
-        data: [u8; INLINE_MAX],
-    },
-    /// Exactly two frames, `data[..first]` and `data[first..len]`, with
-    /// `first <= len <= INLINE2_MAX`.
-    Inline2 {
-        /// Length of the first frame.
-        first: u8,
-        /// Length of both frames together.
-        len: u8,
-        /// The frames' bytes, then unused bytes.
-        data: [u8; INLINE2_MAX],
-    },
+    /// One frame or two, of at most `INLINE_MAX` bytes in all.
+    Inline(Inline),
     /// Exactly one frame, reference counted (usually longer than
     /// `INLINE_MAX`, but any length is valid).
     One(Bytes),
     /// Two frames or more (never fewer: see the module docs).
     Many(Vec<Bytes>),
+}
+
+/// [`Inline::split`] of a single frame.
+const ONE_FRAME: u8 = u8::MAX;
+
+/// One or two frames stored in a [`Msg`]: their bytes are the last `len`
+/// bytes of `data`, and of two frames the first is the first `split` of
+/// them. The bytes end at a fixed place so that the room is in front: a
+/// ROUTER puts a routing id before a body, or takes it off, without moving
+/// the body (what lies before the frames is left over and never read).
+#[derive(Clone, Copy)]
+struct Inline {
+    /// Bytes of the frames together, at most `INLINE_MAX`.
+    len: u8,
+    /// Length of the first of two frames, or `ONE_FRAME`.
+    split: u8,
+    /// Unused bytes, then the frames.
+    data: [u8; INLINE_MAX],
+}
+
+impl Inline {
+    /// One empty frame.
+    const EMPTY: Inline = Inline {
+        len: 0,
+        split: ONE_FRAME,
+        data: [0; INLINE_MAX],
+    };
+
+    /// One frame; `frame` must fit.
+    #[inline]
+    fn one(frame: &[u8]) -> Inline {
+        debug_assert!(frame.len() <= INLINE_MAX);
+        let mut data = [0; INLINE_MAX];
+        data[INLINE_MAX - frame.len()..].copy_from_slice(frame);
+        Inline {
+            len: frame.len() as u8,
+            split: ONE_FRAME,
+            data,
+        }
+    }
+
+    /// Two frames, if they fit together.
+    #[inline]
+    fn two(a: &[u8], b: &[u8]) -> Option<Inline> {
+        let len = a.len() + b.len();
+        if len > INLINE_MAX {
+            return None;
+        }
+        let mut inline = Inline::EMPTY;
+        let start = INLINE_MAX - len;
+        inline.data[start..start + a.len()].copy_from_slice(a);
+        inline.data[start + a.len()..].copy_from_slice(b);
+        inline.len = len as u8;
+        inline.split = a.len() as u8;
+        Some(inline)
+    }
+
+    /// Whether there are two frames.
+    #[inline]
+    fn is_two(&self) -> bool {
+        self.split != ONE_FRAME
+    }
+
+    /// The first frame, and the second if there are two.
+    #[inline]
+    fn frames(&self) -> (&[u8], Option<&[u8]>) {
+        let bytes = &self.data[INLINE_MAX - usize::from(self.len)..];
+        if self.is_two() {
+            let (a, b) = bytes.split_at(usize::from(self.split));
+            (a, Some(b))
+        } else {
+            (bytes, None)
+        }
+    }
+
+    /// Puts `frame` in front of a single frame if the two fit, and says
+    /// whether it did. The frame held does not move.
+    #[inline]
+    fn push_front(&mut self, frame: &[u8]) -> bool {
+        let len = usize::from(self.len);
+        if self.is_two() || frame.len() > INLINE_MAX - len {
+            return false;
+        }
+        let start = INLINE_MAX - len - frame.len();
+        self.data[start..start + frame.len()].copy_from_slice(frame);
+        self.split = frame.len() as u8;
+        self.len = (len + frame.len()) as u8;
+        true
+    }
+
+    /// Puts `frame` after a single frame if the two fit, and says whether
+    /// it did (the frame held moves forward to make room).
+    fn push_back(&mut self, frame: &[u8]) -> bool {
+        let len = usize::from(self.len);
+        if self.is_two() || frame.len() > INLINE_MAX - len {
+            return false;
+        }
+        let start = INLINE_MAX - len;
+        self.data.copy_within(start.., start - frame.len());
+        self.data[INLINE_MAX - frame.len()..].copy_from_slice(frame);
+        self.split = len as u8;
+        self.len = (len + frame.len()) as u8;
+        true
+    }
+
+    /// Drops the first of two frames, and says whether there were two. No
+    /// byte moves.
+    #[inline]
+    fn drop_front(&mut self) -> bool {
+        if !self.is_two() {
+            return false;
+        }
+        self.len -= self.split;
+        self.split = ONE_FRAME;
+        true
+    }
 }
 
 impl Msg {
@@ -136,10 +237,7 @@ impl Msg {
     /// ```
     pub const fn new() -> Msg {
         Msg {
-            repr: Repr::Inline {
-                len: 0,
-                data: [0; INLINE_MAX],
-            },
+            repr: Repr::Inline(Inline::EMPTY),
         }
     }
 
@@ -174,33 +272,16 @@ impl Msg {
     /// A two-frame inline message, if `a` and `b` fit together.
     #[inline]
     fn inline2(a: &[u8], b: &[u8]) -> Option<Msg> {
-        let len = a.len() + b.len();
-        if len > INLINE2_MAX {
-            return None;
-        }
-        let mut data = [0; INLINE2_MAX];
-        data[..a.len()].copy_from_slice(a);
-        data[a.len()..len].copy_from_slice(b);
-        Some(Msg {
-            repr: Repr::Inline2 {
-                first: a.len() as u8,
-                len: len as u8,
-                data,
-            },
+        Inline::two(a, b).map(|two| Msg {
+            repr: Repr::Inline(two),
         })
     }
 
     /// An inline single-frame message. `data` must fit.
     #[inline]
     fn inline(data: &[u8]) -> Msg {
-        debug_assert!(data.len() <= INLINE_MAX);
-        let mut inline = [0; INLINE_MAX];
-        inline[..data.len()].copy_from_slice(data);
         Msg {
-            repr: Repr::Inline {
-                len: data.len() as u8,
-                data: inline,
-            },
+            repr: Repr::Inline(Inline::one(data)),
         }
     }
 
@@ -257,11 +338,11 @@ impl Msg {
         Iter {
             inner: match &self.repr {
                 Repr::Many(frames) => IterInner::Many(frames.iter()),
-                Repr::Inline2 { first, len, data } => {
-                    let (a, b) = data[..usize::from(*len)].split_at(usize::from(*first));
-                    IterInner::Two(Some(a), Some(b))
-                }
-                _ => IterInner::One(Some(self.first())),
+                Repr::Inline(inline) => match inline.frames() {
+                    (a, Some(b)) => IterInner::Two(Some(a), Some(b)),
+                    (a, None) => IterInner::One(Some(a)),
+                },
+                Repr::One(frame) => IterInner::One(Some(&frame[..])),
             },
         }
     }
@@ -289,13 +370,12 @@ impl Msg {
     pub fn shared_frames(&self) -> SharedFrames<'_> {
         SharedFrames {
             inner: match &self.repr {
-                Repr::Inline { len, data } => {
-                    SharedInner::One(Some(FrameRef::Inline(&data[..usize::from(*len)])))
-                }
-                Repr::Inline2 { first, len, data } => {
-                    let (a, b) = data[..usize::from(*len)].split_at(usize::from(*first));
-                    SharedInner::Two(Some(FrameRef::Inline(a)), Some(FrameRef::Inline(b)))
-                }
+                Repr::Inline(inline) => match inline.frames() {
+                    (a, Some(b)) => {
+                        SharedInner::Two(Some(FrameRef::Inline(a)), Some(FrameRef::Inline(b)))
+                    }
+                    (a, None) => SharedInner::One(Some(FrameRef::Inline(a))),
+                },
                 Repr::One(frame) => SharedInner::One(Some(FrameRef::Shared(frame))),
                 Repr::Many(frames) => SharedInner::Many(frames.iter()),
             },
@@ -308,7 +388,7 @@ impl Msg {
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Many(frames) => frames.len(),
-            Repr::Inline2 { .. } => 2,
+            Repr::Inline(inline) if inline.is_two() => 2,
             _ => 1,
         }
     }
@@ -316,7 +396,11 @@ impl Msg {
     /// Whether the message has exactly one frame.
     #[inline]
     pub fn is_single(&self) -> bool {
-        matches!(self.repr, Repr::Inline { .. } | Repr::One(_))
+        match &self.repr {
+            Repr::Inline(inline) => !inline.is_two(),
+            Repr::One(_) => true,
+            Repr::Many(_) => false,
+        }
     }
 
     /// The total payload in bytes: the sum of the frame lengths.
@@ -326,7 +410,7 @@ impl Msg {
     #[inline]
     pub fn size(&self) -> usize {
         match &self.repr {
-            Repr::Inline { len, .. } | Repr::Inline2 { len, .. } => usize::from(*len),
+            Repr::Inline(inline) => usize::from(inline.len),
             Repr::One(frame) => frame.len(),
             Repr::Many(frames) => frames
                 .iter()
@@ -338,8 +422,7 @@ impl Msg {
     #[inline]
     pub fn first(&self) -> &[u8] {
         match &self.repr {
-            Repr::Inline { len, data } => &data[..usize::from(*len)],
-            Repr::Inline2 { first, data, .. } => &data[..usize::from(*first)],
+            Repr::Inline(inline) => inline.frames().0,
             Repr::One(frame) => frame,
             // Invariant: `Many` holds at least two frames.
             Repr::Many(frames) => &frames[0],
@@ -352,8 +435,10 @@ impl Msg {
         match &self.repr {
             // Invariant: `Many` holds at least two frames.
             Repr::Many(frames) => &frames[frames.len() - 1],
-            Repr::Inline2 { first, len, data } => &data[usize::from(*first)..usize::from(*len)],
-            _ => self.first(),
+            Repr::Inline(inline) => match inline.frames() {
+                (_, Some(last)) | (last, None) => last,
+            },
+            Repr::One(frame) => frame,
         }
     }
 
@@ -362,12 +447,12 @@ impl Msg {
     pub fn get(&self, index: usize) -> Option<&[u8]> {
         match &self.repr {
             Repr::Many(frames) => frames.get(index).map(|f| &f[..]),
-            Repr::Inline2 { .. } => match index {
-                0 => Some(self.first()),
-                1 => Some(self.last()),
+            Repr::Inline(inline) => match (index, inline.frames()) {
+                (0, (first, _)) => Some(first),
+                (1, (_, second)) => second,
                 _ => None,
             },
-            _ => (index == 0).then(|| self.first()),
+            Repr::One(frame) => (index == 0).then_some(&frame[..]),
         }
     }
 
@@ -379,17 +464,12 @@ impl Msg {
     pub fn push_back(&mut self, frame: Bytes) {
         match &mut self.repr {
             Repr::Many(frames) => frames.push(frame),
-            Repr::Inline { len, data } => {
-                let only = &data[..usize::from(*len)];
-                match Msg::inline2(only, &frame) {
-                    Some(two) => *self = two,
-                    None => self.repr = Repr::Many(vec![Bytes::copy_from_slice(only), frame]),
+            Repr::Inline(inline) => {
+                if !inline.push_back(&frame) {
+                    let mut frames = self.inline_frames();
+                    frames.push(frame);
+                    self.repr = Repr::Many(frames);
                 }
-            }
-            Repr::Inline2 { .. } => {
-                let mut frames = self.inline_frames();
-                frames.push(frame);
-                self.repr = Repr::Many(frames);
             }
             Repr::One(_) => {
                 let first = self.take_single();
@@ -405,10 +485,12 @@ impl Msg {
     /// allocates the frame list (and copies inline frames into `Bytes`); on
     /// a multipart message it moves the other frames up by one.
     pub fn push_front(&mut self, frame: Bytes) {
-        match &mut self.repr {
-            Repr::Inline { .. } => self.push_front_slice(&frame),
-            _ => self.push_front_with(frame),
+        if let Repr::Inline(inline) = &mut self.repr {
+            if inline.push_front(&frame) {
+                return;
+            }
         }
+        self.push_front_with(frame);
     }
 
     /// Inserts a copy of `frame` at the front: no allocation when the
@@ -416,9 +498,8 @@ impl Msg {
     /// `Bytes` otherwise. For routing ids the caller keeps.
     #[inline]
     pub fn push_front_slice(&mut self, frame: &[u8]) {
-        if let Repr::Inline { len, data } = &self.repr {
-            if let Some(two) = Msg::inline2(frame, &data[..usize::from(*len)]) {
-                *self = two;
+        if let Repr::Inline(inline) = &mut self.repr {
+            if inline.push_front(frame) {
                 return;
             }
         }
@@ -429,7 +510,7 @@ impl Msg {
     fn push_front_with(&mut self, frame: Bytes) {
         match &mut self.repr {
             Repr::Many(frames) => frames.insert(0, frame),
-            Repr::Inline2 { .. } => {
+            Repr::Inline(inline) if inline.is_two() => {
                 let mut frames = self.inline_frames();
                 frames.insert(0, frame);
                 self.repr = Repr::Many(frames);
@@ -457,9 +538,9 @@ impl Msg {
                 Some(first)
             }
             Repr::Many(frames) => Some(frames.remove(0)),
-            Repr::Inline2 { .. } => {
-                let first = Bytes::copy_from_slice(self.first());
-                self.drop_front();
+            Repr::Inline(inline) if inline.is_two() => {
+                let first = Bytes::copy_from_slice(inline.frames().0);
+                inline.drop_front();
                 Some(first)
             }
             _ => None,
@@ -481,16 +562,7 @@ impl Msg {
     /// ```
     pub fn drop_front(&mut self) -> bool {
         match &mut self.repr {
-            Repr::Inline2 { first, len, data } => {
-                let (first, len) = (usize::from(*first), usize::from(*len));
-                let mut rest = [0; INLINE_MAX];
-                rest[..len - first].copy_from_slice(&data[first..len]);
-                self.repr = Repr::Inline {
-                    len: (len - first) as u8,
-                    data: rest,
-                };
-                true
-            }
+            Repr::Inline(inline) => inline.drop_front(),
             Repr::Many(_) => self.pop_front().is_some(),
             _ => false,
         }
@@ -512,14 +584,14 @@ impl Msg {
         }
     }
 
-    /// The two frames of an inline pair as `Bytes` (copies); empty for
-    /// other forms (unused: callers match first).
+    /// The inline frames as `Bytes` (copies); empty for other forms
+    /// (unused: callers match first).
     fn inline_frames(&self) -> Vec<Bytes> {
         match &self.repr {
-            Repr::Inline2 { .. } => vec![
-                Bytes::copy_from_slice(self.first()),
-                Bytes::copy_from_slice(self.last()),
-            ],
+            Repr::Inline(inline) => match inline.frames() {
+                (a, Some(b)) => vec![Bytes::copy_from_slice(a), Bytes::copy_from_slice(b)],
+                (a, None) => vec![Bytes::copy_from_slice(a)],
+            },
             _ => Vec::new(),
         }
     }
@@ -528,7 +600,7 @@ impl Msg {
     pub fn into_vec(self) -> Vec<Bytes> {
         match self.repr {
             Repr::Many(frames) => frames,
-            Repr::Inline2 { .. } => self.inline_frames(),
+            Repr::Inline(_) => self.inline_frames(),
             single => vec![single.into_first()],
         }
     }
@@ -539,7 +611,9 @@ impl Msg {
         IntoFrames {
             inner: match self.repr {
                 Repr::Many(frames) => IntoFramesInner::Many(frames.into_iter()),
-                Repr::Inline2 { .. } => IntoFramesInner::Many(self.inline_frames().into_iter()),
+                Repr::Inline(inline) if inline.is_two() => {
+                    IntoFramesInner::Many(self.inline_frames().into_iter())
+                }
                 single => IntoFramesInner::One(Some(single.into_first())),
             },
         }
@@ -558,10 +632,7 @@ impl Repr {
     /// others.
     fn into_first(self) -> Bytes {
         match self {
-            Repr::Inline { len, data } => Bytes::copy_from_slice(&data[..usize::from(len)]),
-            Repr::Inline2 { first, data, .. } => {
-                Bytes::copy_from_slice(&data[..usize::from(first)])
-            }
+            Repr::Inline(inline) => Bytes::copy_from_slice(inline.frames().0),
             Repr::One(frame) => frame,
             Repr::Many(frames) => frames.into_iter().next().unwrap_or_default(),
         }

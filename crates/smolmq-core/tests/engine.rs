@@ -123,12 +123,13 @@ fn connected(
 #[test]
 fn messages_of_every_size_both_ways() {
     let (a, b, engines) = connected(pair_config(), pair_config(), 1000);
-    // Around every threshold: inline (78), the encoder's copy (8 KiB), the
+    // Around every threshold: inline (77), the encoder's copy (8 KiB), the
     // bodies read into their own buffers (32 KiB to 256 KiB) and past them.
     let sizes = [
         0usize,
         1,
         64,
+        77,
         78,
         79,
         255,

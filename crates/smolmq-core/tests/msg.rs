@@ -368,7 +368,7 @@ proptest! {
 
     /// Pushes and pops behave as on a `VecDeque` that never drops below one
     /// element, whichever way the frames are stored (frames up to 90 bytes
-    /// cross every inline limit: one frame of 78, two of 77 together).
+    /// cross every inline limit: one frame or two of 77 together).
     #[test]
     fn matches_a_deque_model(
         first in proptest::collection::vec(any::<u8>(), 0..90),
