@@ -170,7 +170,8 @@ impl Sock {
         if !self.poll {
             return self.s.recv(&mut self.msg, 0).map_err(err("recv"));
         }
-        let deadline = Instant::now() + STALL;
+        // The clock only once there is a wait, as for smolmq.
+        let mut deadline = None;
         loop {
             match self.s.recv(&mut self.msg, zmq::DONTWAIT) {
                 Ok(()) => return Ok(()),
@@ -178,6 +179,7 @@ impl Sock {
                 Err(e) => return Err(format!("recv: {e}")),
             }
             let now = Instant::now();
+            let deadline = *deadline.get_or_insert(now + STALL);
             if now >= deadline {
                 return Err("recv: stalled".to_owned());
             }

@@ -209,7 +209,9 @@ impl Sock {
                 Err(e) => Err(format!("recv: {e}")),
             };
         }
-        let deadline = Instant::now() + STALL;
+        // The clock only once there is a wait (as in `send`): reading it
+        // for every message was 7.7 % of a ROUTER_ROUTER_POLL ipc run.
+        let mut deadline = None;
         loop {
             match self.s.try_recv() {
                 Ok(m) => return Ok(m),
@@ -217,6 +219,7 @@ impl Sock {
                 Err(e) => return Err(format!("recv: {e}")),
             }
             let now = Instant::now();
+            let deadline = *deadline.get_or_insert(now + STALL);
             if now >= deadline {
                 return Err("recv: stalled".to_owned());
             }
