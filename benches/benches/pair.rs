@@ -21,7 +21,7 @@
 //! I/O thread, and the calls libzmq's own perf tools make
 //! (`zmq_send` of a buffer, `zmq_recv` into a reused message). libzmq
 //! copies the buffer into a new message; smolmq copies it too up to
-//! `INLINE_MAX` (70) bytes (`Msg::copy_from_slice`: the bytes go inline in
+//! `INLINE_MAX` (77) bytes (`Msg::copy_from_slice`: the bytes go inline in
 //! the message, as an application sending small data would do) and sends a
 //! `Bytes` clone (no copy) above.
 //!

@@ -74,13 +74,17 @@ fn sizes_at_the_boundaries_pass_byte_for_byte() {
     let (mut server, addr) = router(&ctx, |_| {});
     let mut c = client(&addr);
     let mut r = reader(&c);
-    // Around the inline message size (70), the copy threshold of the
-    // output (16 KiB), the read size (64 KiB), and 1 MiB.
+    // Around the inline message size (`INLINE_MAX`, 77, for the body and
+    // the routing id together), the copy threshold of the output
+    // (16 KiB), the read size (64 KiB), and 1 MiB.
     let sizes = [
         8,
         69,
         70,
         71,
+        76,
+        77,
+        78,
         4095,
         4096,
         4097,
