@@ -1053,12 +1053,10 @@ fn copy_to_bytes(data: &[u8]) -> Bytes {
     } else {
         return Bytes::copy_from_slice(data);
     };
-    let mut buf = pool.get(data.len());
-    // The pool's tier for this length holds it.
-    match buf.extend_from_slice(data) {
-        Ok(()) => buf.freeze(),
-        Err(_) => Bytes::copy_from_slice(data),
-    }
+    // A buffer the pool must allocate is built from `data`, not zeroed
+    // first: the sender outrunning the buffers coming back (HWM
+    // unlimited, large messages) allocates for every message.
+    pool.copy_of(data).freeze()
 }
 
 /// The buffers [`Msg::copy_from_slice`] copies frames of up to 32 KiB

@@ -39,7 +39,7 @@
 //!   re-entered), gets and returns go straight to the shared pool, one
 //!   buffer at a time, and count in the pool's global counters.
 
-use crate::pool::{self, alloc, Magazine, Shared, Tier};
+use crate::pool::{self, alloc_with, Magazine, Shared, Tier};
 use crate::stats::{add_shared, bump, drop_by, Counters};
 use core::cell::RefCell;
 use core::mem;
@@ -146,9 +146,12 @@ fn add_entry(entries: &mut Vec<Entry>, shared: Arc<Shared>) -> usize {
 }
 
 /// A buffer of tier `tier` of `shared`: from this thread's cache, the
-/// shared pool, or a new allocation.
+/// shared pool, or a new allocation. A new allocation starts with
+/// `prefix` (at most the tier's size) and says so (`true`): it is built
+/// from those bytes instead of zeroed first; a pooled buffer comes as it
+/// is (`false`) and the caller copies.
 #[inline]
-pub(crate) fn get(shared: &Arc<Shared>, tier: usize) -> Box<[u8]> {
+pub(crate) fn get(shared: &Arc<Shared>, tier: usize, prefix: &[u8]) -> (Box<[u8]>, bool) {
     let cached = CACHES.try_with(|cell| {
         let mut entries = cell.try_borrow_mut().ok()?;
         let i = entry_index(&mut entries, shared);
@@ -158,20 +161,26 @@ pub(crate) fn get(shared: &Arc<Shared>, tier: usize) -> Box<[u8]> {
         if let Some(buf) = mags.loaded.pop() {
             bump(&c.hits, 1);
             drop_by(&c.held[tier], 1);
-            return Some(buf);
+            return Some((buf, false));
         }
-        Some(refill(mags, &shared.tiers[tier], c, tier))
+        Some(refill(mags, &shared.tiers[tier], c, tier, prefix))
     });
     match cached {
-        Ok(Some(buf)) => buf,
-        _ => get_uncached(&shared.tiers[tier], &shared.global),
+        Ok(Some(got)) => got,
+        _ => get_uncached(&shared.tiers[tier], &shared.global, prefix),
     }
 }
 
 /// A get that found `loaded` empty: swap in `previous` or a full magazine
-/// from the shared pool, else allocate.
+/// from the shared pool, else allocate (starting with `prefix`).
 #[inline(never)]
-fn refill(mags: &mut Mags, tier: &Tier, c: &Counters, index: usize) -> Box<[u8]> {
+fn refill(
+    mags: &mut Mags,
+    tier: &Tier,
+    c: &Counters,
+    index: usize,
+    prefix: &[u8],
+) -> (Box<[u8]>, bool) {
     if mags.previous.is_empty() {
         match tier.take() {
             Some(full) => {
@@ -182,7 +191,7 @@ fn refill(mags: &mut Mags, tier: &Tier, c: &Counters, index: usize) -> Box<[u8]>
             None => {
                 bump(&c.misses, 1);
                 bump(&c.allocated_bytes, tier.size as u64);
-                return alloc(tier.size);
+                return (alloc_with(tier.size, prefix), true);
             }
         }
     } else {
@@ -192,20 +201,21 @@ fn refill(mags: &mut Mags, tier: &Tier, c: &Counters, index: usize) -> Box<[u8]>
         Some(buf) => {
             bump(&c.hits, 1);
             drop_by(&c.held[index], 1);
-            buf
+            (buf, false)
         }
         // Unreachable: the magazine just swapped in is not empty.
         None => {
             bump(&c.misses, 1);
             bump(&c.allocated_bytes, tier.size as u64);
-            alloc(tier.size)
+            (alloc_with(tier.size, prefix), true)
         }
     }
 }
 
-/// A buffer from the shared pool or a new allocation, counted globally.
+/// A buffer from the shared pool or a new allocation (starting with
+/// `prefix`), counted globally.
 #[cold]
-fn get_uncached(tier: &Tier, global: &Counters) -> Box<[u8]> {
+fn get_uncached(tier: &Tier, global: &Counters, prefix: &[u8]) -> (Box<[u8]>, bool) {
     if let Some(mut magazine) = tier.take() {
         if let Some(buf) = magazine.pop() {
             if magazine.is_empty() {
@@ -214,12 +224,12 @@ fn get_uncached(tier: &Tier, global: &Counters) -> Box<[u8]> {
                 add_shared(&global.discarded, rejected.len() as u64);
             }
             add_shared(&global.hits, 1);
-            return buf;
+            return (buf, false);
         }
     }
     add_shared(&global.misses, 1);
     add_shared(&global.allocated_bytes, tier.size as u64);
-    alloc(tier.size)
+    (alloc_with(tier.size, prefix), true)
 }
 
 /// Takes back a buffer of tier `tier` of pool `pool_id`, or frees it.

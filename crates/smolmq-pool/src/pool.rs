@@ -297,12 +297,56 @@ impl Pool {
     pub fn get(&self, min_capacity: usize) -> PooledBuf {
         let shared = &self.shared;
         match shared.tier_for(min_capacity) {
-            Some(tier) => PooledBuf::pooled(cache::get(shared, tier), shared.id, tier),
+            Some(tier) => PooledBuf::pooled(cache::get(shared, tier, &[]).0, shared.id, tier),
             None => {
                 add_shared(&shared.global.oversized, 1);
                 add_shared(&shared.global.misses, 1);
                 add_shared(&shared.global.allocated_bytes, min_capacity as u64);
                 PooledBuf::unpooled(alloc(min_capacity))
+            }
+        }
+    }
+
+    /// A buffer holding a copy of `data` (`len() == data.len()`), with the
+    /// capacity [`get`](Pool::get)`(data.len())` would give.
+    ///
+    /// The same as `get` followed by
+    /// [`extend_from_slice`](PooledBuf::extend_from_slice), but a buffer
+    /// the pool has to allocate is built from `data` rather than zeroed
+    /// first and then overwritten: one pass over the memory instead of
+    /// two, which is what a copy costs when a sender outruns the buffers
+    /// coming back (only the capacity past `data` is zeroed).
+    ///
+    /// ```
+    /// let pool = smolmq_pool::Pool::default();
+    /// let buf = pool.copy_of(b"hello");
+    /// assert_eq!((buf.as_slice(), buf.capacity()), (&b"hello"[..], 4096));
+    /// assert_eq!(pool.copy_of(&[7; 100_000]).len(), 100_000);
+    /// ```
+    #[inline]
+    pub fn copy_of(&self, data: &[u8]) -> PooledBuf {
+        let shared = &self.shared;
+        match shared.tier_for(data.len()) {
+            Some(tier) => {
+                let (buf, filled) = cache::get(shared, tier, data);
+                let mut buf = PooledBuf::pooled(buf, shared.id, tier);
+                // The tier holds `data.len()` bytes, so neither fails.
+                let done = if filled {
+                    buf.set_len(data.len())
+                } else {
+                    buf.extend_from_slice(data)
+                };
+                debug_assert!(done.is_ok());
+                buf
+            }
+            None => {
+                add_shared(&shared.global.oversized, 1);
+                add_shared(&shared.global.misses, 1);
+                add_shared(&shared.global.allocated_bytes, data.len() as u64);
+                let mut buf = PooledBuf::unpooled(Box::from(data));
+                let done = buf.set_len(data.len());
+                debug_assert!(done.is_ok());
+                buf
             }
         }
     }
@@ -441,4 +485,20 @@ impl Shared {
 /// only misses pay for it.
 pub(crate) fn alloc(size: usize) -> Box<[u8]> {
     vec![0u8; size].into_boxed_slice()
+}
+
+/// A new buffer of `size` bytes starting with `prefix` (at most `size`
+/// bytes), the rest zeroed: initialised throughout, as [`alloc`]'s, but
+/// written once. An empty `prefix` is [`alloc`] (whose zeroed memory may
+/// come from the system already zero).
+pub(crate) fn alloc_with(size: usize, prefix: &[u8]) -> Box<[u8]> {
+    debug_assert!(prefix.len() <= size);
+    let prefix = &prefix[..prefix.len().min(size)];
+    if prefix.is_empty() {
+        return alloc(size);
+    }
+    let mut buf = Vec::with_capacity(size);
+    buf.extend_from_slice(prefix);
+    buf.resize(size, 0);
+    buf.into_boxed_slice()
 }

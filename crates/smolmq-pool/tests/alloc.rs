@@ -22,6 +22,7 @@ struct Counting;
 thread_local! {
     static ALLOCS: Cell<usize> = const { Cell::new(0) };
     static LAST_SIZE: Cell<usize> = const { Cell::new(0) };
+    static ZEROED: Cell<usize> = const { Cell::new(0) };
 }
 static LIVE_TIER_BLOCKS: AtomicIsize = AtomicIsize::new(0);
 
@@ -41,6 +42,7 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        let _ = ZEROED.try_with(|c| c.set(c.get() + 1));
         let _ = LAST_SIZE.try_with(|c| c.set(layout.size()));
         if layout.size() == TIER {
             LIVE_TIER_BLOCKS.fetch_add(1, Ordering::Relaxed);
@@ -84,11 +86,41 @@ fn pool() -> Pool {
 #[test]
 fn allocation_behaviour() {
     warm_get_and_drop_allocate_nothing();
+    a_copy_into_a_new_buffer_is_not_zeroed_first();
     freeze_allocates_one_small_header();
     pool_dropped_with_buffers_out_leaks_nothing();
     pool_dropped_before_a_caching_thread_exits_leaks_nothing();
     thread_exit_then_pool_drop_leaks_nothing();
     discarded_buffers_are_freed();
+    assert_eq!(live(), 0);
+}
+
+fn a_copy_into_a_new_buffer_is_not_zeroed_first() {
+    let pool = pool();
+    let data = vec![5u8; TIER - 45];
+    drop(pool.get(1024)); // This thread's cache entry for the pool.
+    let zeroed = ZEROED.with(Cell::get);
+    let n = allocations_in(|| drop(pool.copy_of(&data)));
+    assert_eq!(n, 1, "a cold copy_of allocates its buffer only");
+    assert_eq!(LAST_SIZE.with(Cell::get), TIER);
+    assert_eq!(
+        ZEROED.with(Cell::get),
+        zeroed,
+        "built from the data, not zeroed"
+    );
+    let n = allocations_in(|| {
+        for _ in 0..100 {
+            std::hint::black_box(pool.copy_of(&data));
+        }
+    });
+    assert_eq!(n, 0, "a warm copy_of allocates nothing");
+    // `get` hands out the whole capacity writable: a new one is zeroed.
+    let b = pool.get(TIER);
+    let _other = pool.get(TIER);
+    assert!(ZEROED.with(Cell::get) > zeroed);
+    drop(b);
+    drop(_other);
+    drop(pool);
     assert_eq!(live(), 0);
 }
 

@@ -263,3 +263,58 @@ proptest! {
         prop_assert_eq!(&frozen[..], &mem[..len]);
     }
 }
+
+/// A pool of one 512-byte tier that keeps one buffer per thread.
+fn one_tier() -> Pool {
+    Pool::new(smolmq_pool::PoolConfig {
+        tiers: vec![512],
+        max_pooled_per_tier: 1,
+        thread_cache_per_tier: 2,
+    })
+    .unwrap()
+}
+
+#[test]
+fn copy_of_counts_hits_and_misses_as_get_does() {
+    let pool = one_tier();
+    let first = pool.copy_of(b"cold");
+    assert_eq!((first.as_slice(), first.capacity()), (&b"cold"[..], 512));
+    assert_eq!((pool.stats().misses, pool.stats().hits), (1, 0));
+    drop(first);
+    let again = pool.copy_of(b"warm");
+    assert_eq!(again.as_slice(), b"warm");
+    assert_eq!((pool.stats().misses, pool.stats().hits), (1, 1));
+    let big = pool.copy_of(&[3; 600]);
+    assert_eq!(
+        (big.len(), big.capacity(), big.is_pooled()),
+        (600, 600, false)
+    );
+    assert_eq!(pool.stats().oversized, 1);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// `copy_of` holds exactly the bytes given, with `get`'s capacity,
+    /// whether its buffer is new or reused (with a previous user's bytes
+    /// in it), and the whole capacity stays writable.
+    #[test]
+    fn copy_of_is_get_then_extend(
+        data in proptest::collection::vec(any::<u8>(), 0..700),
+        reuse in any::<bool>(),
+    ) {
+        let pool = one_tier();
+        if reuse {
+            let mut dirty = pool.get(512);
+            dirty.fill_with(|spare| { spare.fill(0xAB); spare.len() });
+        }
+        let mut got = pool.copy_of(&data);
+        let want = pool.get(data.len()).capacity();
+        prop_assert_eq!(got.as_slice(), &data[..]);
+        prop_assert_eq!(got.capacity(), want);
+        let spare = got.remaining_capacity();
+        prop_assert_eq!(got.spare_capacity_mut().len(), spare);
+        let stats = pool.stats();
+        prop_assert_eq!(stats.hits + stats.misses, 2 + u64::from(reuse));
+    }
+}
