@@ -113,7 +113,7 @@ use smolmq_core::{Endpoint, Host, Socket, SocketOptions, TcpAddr};
 use smolmq_tcp::{TcpListener, TcpTransport};
 use std::io;
 use std::sync::{Arc, LazyLock};
-use stream::{ClientSession, ReadBuffered};
+use stream::{ClientSession, FullReads, ReadBuffered};
 
 /// Sets `tls` on `socket`, for the `tls://` endpoints it binds or connects
 /// afterwards (endpoints already bound or connected keep what they had).
@@ -259,7 +259,7 @@ impl Transport for TlsTransport {
                         .await
                         .map_err(|err| handshake_failed(err, &peer))?;
                     Ok(Connection {
-                        stream: Box::new(stream),
+                        stream: Box::new(FullReads::new(stream)),
                         peer,
                     })
                 })
@@ -279,7 +279,7 @@ impl Transport for TlsTransport {
                         .await
                         .map_err(|err| handshake_failed(err, &peer))?;
                     Ok(Connection {
-                        stream: Box::new(ClientSession::new(stream, peer.clone())),
+                        stream: Box::new(FullReads::new(ClientSession::new(stream, peer.clone()))),
                         peer,
                     })
                 })

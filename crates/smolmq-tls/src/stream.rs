@@ -1,12 +1,17 @@
 //! [`ReadBuffered`]: the tcp stream under a TLS session, read in large
 //! chunks; [`ClientSession`]: a client's session, telling a late refusal
-//! of its handshake from a broken connection.
+//! of its handshake from a broken connection; [`FullReads`]: the session
+//! as the engine reads it, a whole socket read's plaintext at a time.
 //!
 //! rustls pulls ciphertext 4 KiB at a time (`read_tls`), so over a bare
 //! socket a 16 KiB record costs four `read` system calls and 64 KiB of
 //! small messages sixteen, where the plain tcp engine makes one. Under
-//! this adapter each system call reads up to [`READ_CHUNK`] and rustls's
-//! small reads are served from memory. Writes pass straight through:
+//! [`ReadBuffered`] each system call reads up to [`READ_CHUNK`] and
+//! rustls's small reads are served from memory. futures-rustls's reads
+//! stop at the plaintext of one such 4 KiB piece, though: above the
+//! session [`FullReads`] goes on reading while ciphertext already read
+//! from the socket is left, so the engine decodes and delivers up to
+//! 64 KiB at once, as over tcp, not 4 KiB. Writes pass straight through:
 //! rustls already hands its records to one vectored write.
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -106,7 +111,89 @@ impl<S: AsyncRead + Unpin> AsyncRead for ReadBuffered<S> {
     }
 }
 
+impl<S> ReadBuffered<S> {
+    /// Bytes read from the stream and not yet consumed.
+    pub(crate) fn buffered(&self) -> usize {
+        self.end - self.pos
+    }
+}
+
 pass_writes_through!(ReadBuffered);
+
+/// A TLS session over a [`ReadBuffered`] stream: whether ciphertext read
+/// from the socket is waiting to be handed to the session.
+pub(crate) trait Ciphertext {
+    /// Bytes read from the socket that the session has not taken yet.
+    fn ciphertext_buffered(&self) -> usize;
+}
+
+impl<S> Ciphertext for futures_rustls::server::TlsStream<ReadBuffered<S>> {
+    fn ciphertext_buffered(&self) -> usize {
+        self.get_ref().0.buffered()
+    }
+}
+
+impl<S> Ciphertext for futures_rustls::client::TlsStream<ReadBuffered<S>> {
+    fn ciphertext_buffered(&self) -> usize {
+        self.get_ref().0.buffered()
+    }
+}
+
+/// A TLS session read until the caller's buffer is full or the
+/// ciphertext already read from the socket is used up, instead of one
+/// 4 KiB piece's plaintext per read (see the module docs). It never
+/// reads the socket more often than the session alone would: it asks
+/// the session again only while [`Ciphertext::ciphertext_buffered`] is
+/// non-zero. An error after some bytes were read is kept and returned by
+/// the next read, so nothing read is lost and nothing is hidden.
+#[derive(Debug)]
+pub(crate) struct FullReads<S> {
+    /// The session.
+    inner: S,
+    /// An error met after bytes already read were returned.
+    error: Option<io::Error>,
+}
+
+impl<S> FullReads<S> {
+    /// `inner`, read in full.
+    pub(crate) fn new(inner: S) -> FullReads<S> {
+        FullReads { inner, error: None }
+    }
+}
+
+impl<S: AsyncRead + Ciphertext + Unpin> AsyncRead for FullReads<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if let Some(err) = this.error.take() {
+            return Poll::Ready(Err(err));
+        }
+        let mut filled = 0;
+        loop {
+            match Pin::new(&mut this.inner).poll_read(cx, &mut out[filled..]) {
+                // The end of the stream: reported once all read is out.
+                Poll::Ready(Ok(0)) => return Poll::Ready(Ok(filled)),
+                Poll::Ready(Ok(n)) => filled += n,
+                Poll::Ready(Err(err)) if filled == 0 => return Poll::Ready(Err(err)),
+                Poll::Ready(Err(err)) => {
+                    this.error = Some(err);
+                    return Poll::Ready(Ok(filled));
+                }
+                Poll::Pending if filled == 0 => return Poll::Pending,
+                // The session registered the waker; what was read goes now.
+                Poll::Pending => return Poll::Ready(Ok(filled)),
+            }
+            if filled == out.len() || this.inner.ciphertext_buffered() == 0 {
+                return Poll::Ready(Ok(filled));
+            }
+        }
+    }
+}
+
+pass_writes_through!(FullReads);
 
 /// A client's TLS session until the server's first bytes arrive: a TLS
 /// error read before them is the server refusing our handshake (in TLS
@@ -163,6 +250,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for ClientSession<S> {
 
 pass_writes_through!(ClientSession);
 
+impl<S: Ciphertext> Ciphertext for ClientSession<S> {
+    fn ciphertext_buffered(&self) -> usize {
+        self.inner.ciphertext_buffered()
+    }
+}
+
 /// Whether `err` carries a rustls error (an alert received, a record that
 /// does not decode).
 fn is_tls_error(err: &io::Error) -> bool {
@@ -172,8 +265,145 @@ fn is_tls_error(err: &io::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{ReadBuffered, READ_CHUNK};
+    use super::{Ciphertext, FullReads, ReadBuffered, READ_CHUNK};
+    use futures_io::AsyncRead;
     use futures_lite::io::{AsyncReadExt, Cursor};
+    use std::collections::VecDeque;
+    use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// A session that answers reads from a script, one step per read,
+    /// and claims ciphertext is buffered while steps marked so are left.
+    struct Scripted {
+        /// Each read's answer, and whether ciphertext is left after it.
+        steps: VecDeque<(Poll<io::Result<Vec<u8>>>, bool)>,
+        /// After the last read.
+        buffered: bool,
+    }
+
+    impl Scripted {
+        fn new(steps: Vec<(Poll<io::Result<Vec<u8>>>, bool)>) -> Scripted {
+            Scripted {
+                steps: steps.into(),
+                buffered: false,
+            }
+        }
+    }
+
+    impl AsyncRead for Scripted {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            out: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let Some((answer, buffered)) = self.steps.pop_front() else {
+                return Poll::Ready(Ok(0));
+            };
+            self.buffered = buffered;
+            answer.map(|r| {
+                r.map(|bytes| {
+                    out[..bytes.len()].copy_from_slice(&bytes);
+                    bytes.len()
+                })
+            })
+        }
+    }
+
+    impl Ciphertext for Scripted {
+        fn ciphertext_buffered(&self) -> usize {
+            usize::from(self.buffered)
+        }
+    }
+
+    fn read(r: &mut FullReads<Scripted>, len: usize) -> Poll<io::Result<Vec<u8>>> {
+        let mut out = vec![0; len];
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        Pin::new(r).poll_read(&mut cx, &mut out).map(|res| {
+            res.map(|n| {
+                out.truncate(n);
+                out
+            })
+        })
+    }
+
+    fn ok(bytes: &[u8], buffered: bool) -> (Poll<io::Result<Vec<u8>>>, bool) {
+        (Poll::Ready(Ok(bytes.to_vec())), buffered)
+    }
+
+    #[test]
+    fn reads_on_while_ciphertext_is_left_then_stops() {
+        let mut r = FullReads::new(Scripted::new(vec![
+            ok(b"ab", true),
+            ok(b"cd", true),
+            ok(b"ef", false),
+            ok(b"gh", false),
+        ]));
+        assert_eq!(
+            read(&mut r, 64).map(Result::unwrap),
+            Poll::Ready(b"abcdef".to_vec())
+        );
+        // The socket is read again only on the next call.
+        assert_eq!(
+            read(&mut r, 64).map(Result::unwrap),
+            Poll::Ready(b"gh".to_vec())
+        );
+    }
+
+    #[test]
+    fn stops_when_the_buffer_is_full() {
+        let mut r = FullReads::new(Scripted::new(vec![ok(b"abc", true), ok(b"d", true)]));
+        assert_eq!(
+            read(&mut r, 3).map(Result::unwrap),
+            Poll::Ready(b"abc".to_vec())
+        );
+        assert_eq!(
+            read(&mut r, 3).map(Result::unwrap),
+            Poll::Ready(b"d".to_vec())
+        );
+    }
+
+    #[test]
+    fn pending_after_some_bytes_returns_them() {
+        let mut r = FullReads::new(Scripted::new(vec![ok(b"ab", true), (Poll::Pending, false)]));
+        assert_eq!(
+            read(&mut r, 64).map(Result::unwrap),
+            Poll::Ready(b"ab".to_vec())
+        );
+        let mut r = FullReads::new(Scripted::new(vec![(Poll::Pending, false)]));
+        assert!(read(&mut r, 64).is_pending());
+    }
+
+    #[test]
+    fn an_error_after_some_bytes_comes_with_the_next_read() {
+        let broken = || io::Error::new(io::ErrorKind::InvalidData, "bad record mac");
+        let mut r = FullReads::new(Scripted::new(vec![
+            ok(b"ab", true),
+            (Poll::Ready(Err(broken())), false),
+            ok(b"never", false),
+        ]));
+        assert_eq!(
+            read(&mut r, 64).map(Result::unwrap),
+            Poll::Ready(b"ab".to_vec())
+        );
+        match read(&mut r, 64) {
+            Poll::Ready(Err(err)) => assert_eq!(err.to_string(), "bad record mac"),
+            other => panic!("expected the kept error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_end_after_some_bytes_returns_them_then_the_end() {
+        let mut r = FullReads::new(Scripted::new(vec![ok(b"ab", true)]));
+        assert_eq!(
+            read(&mut r, 64).map(Result::unwrap),
+            Poll::Ready(b"ab".to_vec())
+        );
+        assert_eq!(
+            read(&mut r, 64).map(Result::unwrap),
+            Poll::Ready(Vec::new())
+        );
+    }
 
     #[test]
     fn small_reads_come_from_one_large_read_in_order() {
