@@ -50,8 +50,10 @@
 //! [`std::io::Write`], and never grows: a write that does not fit is
 //! refused with a [`CapacityError`] (or, through `BufMut`'s `put_*`,
 //! panics, as for any fixed-size `BufMut`). The whole capacity is always
-//! initialised (a new buffer is zeroed, which only misses pay for), so the
-//! spare capacity is a plain `&mut [u8]` and filling needs no `unsafe`.
+//! initialised (a new buffer is zeroed, which only misses pay for, or, from
+//! [`Pool::copy_of`], built from the bytes copied in and zeroed past
+//! them), so the spare capacity is a plain `&mut [u8]` and filling needs
+//! no `unsafe`.
 //!
 //! [`PooledBuf::freeze`] turns it into a [`bytes::Bytes`] without copying,
 //! so decoders can hand out messages as `Bytes` slices of the read buffer.
