@@ -115,6 +115,15 @@ use std::io;
 use std::sync::{Arc, LazyLock};
 use stream::{ClientSession, FullReads, ReadBuffered};
 
+/// The most encrypted bytes a session holds unsent (rustls's limit on
+/// what `write` accepts, 64 KiB by default). The engine writes batches of
+/// up to 64 KiB of plaintext; with rustls's default a batch that found a
+/// few records still queued was accepted only in part, and the rest went
+/// out in a second, small `writev` (twice tcp's count of them). Four
+/// batches' worth lets a whole batch in; it still bounds what a session
+/// buffers while its socket cannot take more.
+const SEND_BUFFER_LIMIT: usize = 256 * 1024;
+
 /// Sets `tls` on `socket`, for the `tls://` endpoints it binds or connects
 /// afterwards (endpoints already bound or connected keep what they had).
 ///
@@ -254,10 +263,11 @@ impl Transport for TlsTransport {
                     Err(err) => return Box::pin(std::future::ready(Err(err))),
                 };
                 Box::pin(async move {
-                    let stream = TlsAcceptor::from(config)
+                    let mut stream = TlsAcceptor::from(config)
                         .accept(stream)
                         .await
                         .map_err(|err| handshake_failed(err, &peer))?;
+                    stream.get_mut().1.set_buffer_limit(Some(SEND_BUFFER_LIMIT));
                     Ok(Connection {
                         stream: Box::new(FullReads::new(stream)),
                         peer,
@@ -274,10 +284,11 @@ impl Transport for TlsTransport {
                     Err(err) => return Box::pin(std::future::ready(Err(err))),
                 };
                 Box::pin(async move {
-                    let stream = TlsConnector::from(config)
+                    let mut stream = TlsConnector::from(config)
                         .connect(name, stream)
                         .await
                         .map_err(|err| handshake_failed(err, &peer))?;
+                    stream.get_mut().1.set_buffer_limit(Some(SEND_BUFFER_LIMIT));
                     Ok(Connection {
                         stream: Box::new(FullReads::new(ClientSession::new(stream, peer.clone()))),
                         peer,
