@@ -39,7 +39,7 @@
 //!   re-entered), gets and returns go straight to the shared pool, one
 //!   buffer at a time, and count in the pool's global counters.
 
-use crate::pool::{self, alloc_with, Magazine, Shared, Tier};
+use crate::pool::{self, Magazine, Shared, Tier};
 use crate::stats::{add_shared, bump, drop_by, Counters};
 use core::cell::RefCell;
 use core::mem;
@@ -145,13 +145,12 @@ fn add_entry(entries: &mut Vec<Entry>, shared: Arc<Shared>) -> usize {
     entries.len() - 1
 }
 
-/// A buffer of tier `tier` of `shared`: from this thread's cache, the
-/// shared pool, or a new allocation. A new allocation starts with
-/// `prefix` (at most the tier's size) and says so (`true`): it is built
-/// from those bytes instead of zeroed first; a pooled buffer comes as it
-/// is (`false`) and the caller copies.
+/// A buffer of tier `tier` of `shared`: from this thread's cache or the
+/// shared pool; `None` is a miss (counted), for the caller to allocate:
+/// zeroed for [`Pool::get`](crate::Pool::get), built from the bytes to
+/// copy for [`Pool::copy_of`](crate::Pool::copy_of).
 #[inline]
-pub(crate) fn get(shared: &Arc<Shared>, tier: usize, prefix: &[u8]) -> (Box<[u8]>, bool) {
+pub(crate) fn get(shared: &Arc<Shared>, tier: usize) -> Option<Box<[u8]>> {
     let cached = CACHES.try_with(|cell| {
         let mut entries = cell.try_borrow_mut().ok()?;
         let i = entry_index(&mut entries, shared);
@@ -161,61 +160,50 @@ pub(crate) fn get(shared: &Arc<Shared>, tier: usize, prefix: &[u8]) -> (Box<[u8]
         if let Some(buf) = mags.loaded.pop() {
             bump(&c.hits, 1);
             drop_by(&c.held[tier], 1);
-            return Some((buf, false));
+            return Some(Some(buf));
         }
-        Some(refill(mags, &shared.tiers[tier], c, tier, prefix))
+        Some(refill(mags, &shared.tiers[tier], c, tier))
     });
     match cached {
         Ok(Some(got)) => got,
-        _ => get_uncached(&shared.tiers[tier], &shared.global, prefix),
+        _ => get_uncached(&shared.tiers[tier], &shared.global),
     }
 }
 
 /// A get that found `loaded` empty: swap in `previous` or a full magazine
-/// from the shared pool, else allocate (starting with `prefix`).
+/// from the shared pool, else a miss.
 #[inline(never)]
-fn refill(
-    mags: &mut Mags,
-    tier: &Tier,
-    c: &Counters,
-    index: usize,
-    prefix: &[u8],
-) -> (Box<[u8]>, bool) {
+fn refill(mags: &mut Mags, tier: &Tier, c: &Counters, index: usize) -> Option<Box<[u8]>> {
     if mags.previous.is_empty() {
-        match tier.take() {
-            Some(full) => {
-                bump(&c.held[index], full.len() as u64);
-                let empty = mem::replace(&mut mags.loaded, full);
-                tier.recycle(empty);
-            }
-            None => {
-                bump(&c.misses, 1);
-                bump(&c.allocated_bytes, tier.size as u64);
-                return (alloc_with(tier.size, prefix), true);
-            }
-        }
+        let Some(full) = tier.take() else {
+            bump(&c.misses, 1);
+            bump(&c.allocated_bytes, tier.size as u64);
+            return None;
+        };
+        bump(&c.held[index], full.len() as u64);
+        let empty = mem::replace(&mut mags.loaded, full);
+        tier.recycle(empty);
     } else {
         mem::swap(&mut mags.loaded, &mut mags.previous);
     }
-    match mags.loaded.pop() {
-        Some(buf) => {
+    let buf = mags.loaded.pop();
+    match buf {
+        Some(_) => {
             bump(&c.hits, 1);
             drop_by(&c.held[index], 1);
-            (buf, false)
         }
         // Unreachable: the magazine just swapped in is not empty.
         None => {
             bump(&c.misses, 1);
             bump(&c.allocated_bytes, tier.size as u64);
-            (alloc_with(tier.size, prefix), true)
         }
     }
+    buf
 }
 
-/// A buffer from the shared pool or a new allocation (starting with
-/// `prefix`), counted globally.
+/// A buffer from the shared pool, or a miss, counted globally.
 #[cold]
-fn get_uncached(tier: &Tier, global: &Counters, prefix: &[u8]) -> (Box<[u8]>, bool) {
+fn get_uncached(tier: &Tier, global: &Counters) -> Option<Box<[u8]>> {
     if let Some(mut magazine) = tier.take() {
         if let Some(buf) = magazine.pop() {
             if magazine.is_empty() {
@@ -224,12 +212,12 @@ fn get_uncached(tier: &Tier, global: &Counters, prefix: &[u8]) -> (Box<[u8]>, bo
                 add_shared(&global.discarded, rejected.len() as u64);
             }
             add_shared(&global.hits, 1);
-            return (buf, false);
+            return Some(buf);
         }
     }
     add_shared(&global.misses, 1);
     add_shared(&global.allocated_bytes, tier.size as u64);
-    (alloc_with(tier.size, prefix), true)
+    None
 }
 
 /// Takes back a buffer of tier `tier` of pool `pool_id`, or frees it.

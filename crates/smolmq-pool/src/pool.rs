@@ -297,11 +297,13 @@ impl Pool {
     pub fn get(&self, min_capacity: usize) -> PooledBuf {
         let shared = &self.shared;
         match shared.tier_for(min_capacity) {
-            Some(tier) => PooledBuf::pooled(cache::get(shared, tier, &[]).0, shared.id, tier),
+            Some(tier) => {
+                let buf =
+                    cache::get(shared, tier).unwrap_or_else(|| alloc(shared.tiers[tier].size));
+                PooledBuf::pooled(buf, shared.id, tier)
+            }
             None => {
-                add_shared(&shared.global.oversized, 1);
-                add_shared(&shared.global.misses, 1);
-                add_shared(&shared.global.allocated_bytes, min_capacity as u64);
+                shared.count_oversized(min_capacity);
                 PooledBuf::unpooled(alloc(min_capacity))
             }
         }
@@ -326,29 +328,27 @@ impl Pool {
     #[inline]
     pub fn copy_of(&self, data: &[u8]) -> PooledBuf {
         let shared = &self.shared;
-        match shared.tier_for(data.len()) {
-            Some(tier) => {
-                let (buf, filled) = cache::get(shared, tier, data);
-                let mut buf = PooledBuf::pooled(buf, shared.id, tier);
-                // The tier holds `data.len()` bytes, so neither fails.
-                let done = if filled {
-                    buf.set_len(data.len())
-                } else {
-                    buf.extend_from_slice(data)
-                };
-                debug_assert!(done.is_ok());
-                buf
-            }
+        let mut buf = match shared.tier_for(data.len()) {
+            Some(tier) => match cache::get(shared, tier) {
+                Some(buf) => {
+                    let mut buf = PooledBuf::pooled(buf, shared.id, tier);
+                    // The tier holds `data.len()` bytes: this cannot fail.
+                    let _ = buf.extend_from_slice(data);
+                    return buf;
+                }
+                None => {
+                    PooledBuf::pooled(alloc_with(shared.tiers[tier].size, data), shared.id, tier)
+                }
+            },
             None => {
-                add_shared(&shared.global.oversized, 1);
-                add_shared(&shared.global.misses, 1);
-                add_shared(&shared.global.allocated_bytes, data.len() as u64);
-                let mut buf = PooledBuf::unpooled(Box::from(data));
-                let done = buf.set_len(data.len());
-                debug_assert!(done.is_ok());
-                buf
+                shared.count_oversized(data.len());
+                PooledBuf::unpooled(Box::from(data))
             }
-        }
+        };
+        // Built holding `data` at its start, in a capacity at least as
+        // large: this cannot fail.
+        let _ = buf.set_len(data.len());
+        buf
     }
 
     /// The capacity [`get`](Pool::get)`(min_capacity)` would give, or `None`
@@ -416,6 +416,14 @@ impl Drop for Handle {
 }
 
 impl Shared {
+    /// Counts a request above the largest tier: a miss, allocated for it
+    /// alone.
+    fn count_oversized(&self, len: usize) {
+        add_shared(&self.global.oversized, 1);
+        add_shared(&self.global.misses, 1);
+        add_shared(&self.global.allocated_bytes, len as u64);
+    }
+
     /// The index of the smallest tier of at least `min_capacity` bytes.
     #[inline]
     pub(crate) fn tier_for(&self, min_capacity: usize) -> Option<usize> {
@@ -487,18 +495,14 @@ pub(crate) fn alloc(size: usize) -> Box<[u8]> {
     vec![0u8; size].into_boxed_slice()
 }
 
-/// A new buffer of `size` bytes starting with `prefix` (at most `size`
-/// bytes), the rest zeroed: initialised throughout, as [`alloc`]'s, but
-/// written once. An empty `prefix` is [`alloc`] (whose zeroed memory may
-/// come from the system already zero).
+/// A new buffer of `size` bytes (at least `prefix.len()`) starting with
+/// `prefix`, the rest zeroed: initialised throughout, as [`alloc`]'s, but
+/// written once.
 pub(crate) fn alloc_with(size: usize, prefix: &[u8]) -> Box<[u8]> {
     debug_assert!(prefix.len() <= size);
-    let prefix = &prefix[..prefix.len().min(size)];
-    if prefix.is_empty() {
-        return alloc(size);
-    }
-    let mut buf = Vec::with_capacity(size);
+    let len = size.max(prefix.len());
+    let mut buf = Vec::with_capacity(len);
     buf.extend_from_slice(prefix);
-    buf.resize(size, 0);
+    buf.resize(len, 0);
     buf.into_boxed_slice()
 }

@@ -115,11 +115,11 @@ fn a_copy_into_a_new_buffer_is_not_zeroed_first() {
     });
     assert_eq!(n, 0, "a warm copy_of allocates nothing");
     // `get` hands out the whole capacity writable: a new one is zeroed.
-    let b = pool.get(TIER);
-    let _other = pool.get(TIER);
+    // (The first takes the cached buffer, the second is new.)
+    let cached = pool.get(TIER);
+    let new = pool.get(TIER);
     assert!(ZEROED.with(Cell::get) > zeroed);
-    drop(b);
-    drop(_other);
+    drop((cached, new));
     drop(pool);
     assert_eq!(live(), 0);
 }

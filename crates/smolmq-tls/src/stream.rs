@@ -112,9 +112,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for ReadBuffered<S> {
 }
 
 impl<S> ReadBuffered<S> {
-    /// Bytes read from the stream and not yet consumed.
-    pub(crate) fn buffered(&self) -> usize {
-        self.end - self.pos
+    /// Whether bytes read from the stream are not yet consumed.
+    pub(crate) fn has_buffered(&self) -> bool {
+        self.pos < self.end
     }
 }
 
@@ -123,19 +123,19 @@ pass_writes_through!(ReadBuffered);
 /// A TLS session over a [`ReadBuffered`] stream: whether ciphertext read
 /// from the socket is waiting to be handed to the session.
 pub(crate) trait Ciphertext {
-    /// Bytes read from the socket that the session has not taken yet.
-    fn ciphertext_buffered(&self) -> usize;
+    /// Whether bytes read from the socket wait for the session to take them.
+    fn has_ciphertext(&self) -> bool;
 }
 
 impl<S> Ciphertext for futures_rustls::server::TlsStream<ReadBuffered<S>> {
-    fn ciphertext_buffered(&self) -> usize {
-        self.get_ref().0.buffered()
+    fn has_ciphertext(&self) -> bool {
+        self.get_ref().0.has_buffered()
     }
 }
 
 impl<S> Ciphertext for futures_rustls::client::TlsStream<ReadBuffered<S>> {
-    fn ciphertext_buffered(&self) -> usize {
-        self.get_ref().0.buffered()
+    fn has_ciphertext(&self) -> bool {
+        self.get_ref().0.has_buffered()
     }
 }
 
@@ -143,8 +143,7 @@ impl<S> Ciphertext for futures_rustls::client::TlsStream<ReadBuffered<S>> {
 /// ciphertext already read from the socket is used up, instead of one
 /// 4 KiB piece's plaintext per read (see the module docs). It never
 /// reads the socket more often than the session alone would: it asks
-/// the session again only while [`Ciphertext::ciphertext_buffered`] is
-/// non-zero. An error after some bytes were read is kept and returned by
+/// the session again while [`Ciphertext::has_ciphertext`]. An error after some bytes were read is kept and returned by
 /// the next read, so nothing read is lost and nothing is hidden.
 #[derive(Debug)]
 pub(crate) struct FullReads<S> {
@@ -186,7 +185,7 @@ impl<S: AsyncRead + Ciphertext + Unpin> AsyncRead for FullReads<S> {
                 // The session registered the waker; what was read goes now.
                 Poll::Pending => return Poll::Ready(Ok(filled)),
             }
-            if filled == out.len() || this.inner.ciphertext_buffered() == 0 {
+            if filled == out.len() || !this.inner.has_ciphertext() {
                 return Poll::Ready(Ok(filled));
             }
         }
@@ -251,8 +250,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for ClientSession<S> {
 pass_writes_through!(ClientSession);
 
 impl<S: Ciphertext> Ciphertext for ClientSession<S> {
-    fn ciphertext_buffered(&self) -> usize {
-        self.inner.ciphertext_buffered()
+    fn has_ciphertext(&self) -> bool {
+        self.inner.has_ciphertext()
     }
 }
 
@@ -311,8 +310,8 @@ mod tests {
     }
 
     impl Ciphertext for Scripted {
-        fn ciphertext_buffered(&self) -> usize {
-            usize::from(self.buffered)
+        fn has_ciphertext(&self) -> bool {
+            self.buffered
         }
     }
 
@@ -327,6 +326,15 @@ mod tests {
         })
     }
 
+    /// Asserts that one read of at most `len` bytes returns `want`.
+    #[track_caller]
+    fn reads(r: &mut FullReads<Scripted>, len: usize, want: &[u8]) {
+        match read(r, len) {
+            Poll::Ready(Ok(got)) => assert_eq!(got, want),
+            other => panic!("expected {want:?}, got {other:?}"),
+        }
+    }
+
     fn ok(bytes: &[u8], buffered: bool) -> (Poll<io::Result<Vec<u8>>>, bool) {
         (Poll::Ready(Ok(bytes.to_vec())), buffered)
     }
@@ -339,37 +347,22 @@ mod tests {
             ok(b"ef", false),
             ok(b"gh", false),
         ]));
-        assert_eq!(
-            read(&mut r, 64).map(Result::unwrap),
-            Poll::Ready(b"abcdef".to_vec())
-        );
+        reads(&mut r, 64, b"abcdef");
         // The socket is read again only on the next call.
-        assert_eq!(
-            read(&mut r, 64).map(Result::unwrap),
-            Poll::Ready(b"gh".to_vec())
-        );
+        reads(&mut r, 64, b"gh");
     }
 
     #[test]
     fn stops_when_the_buffer_is_full() {
         let mut r = FullReads::new(Scripted::new(vec![ok(b"abc", true), ok(b"d", true)]));
-        assert_eq!(
-            read(&mut r, 3).map(Result::unwrap),
-            Poll::Ready(b"abc".to_vec())
-        );
-        assert_eq!(
-            read(&mut r, 3).map(Result::unwrap),
-            Poll::Ready(b"d".to_vec())
-        );
+        reads(&mut r, 3, b"abc");
+        reads(&mut r, 3, b"d");
     }
 
     #[test]
     fn pending_after_some_bytes_returns_them() {
         let mut r = FullReads::new(Scripted::new(vec![ok(b"ab", true), (Poll::Pending, false)]));
-        assert_eq!(
-            read(&mut r, 64).map(Result::unwrap),
-            Poll::Ready(b"ab".to_vec())
-        );
+        reads(&mut r, 64, b"ab");
         let mut r = FullReads::new(Scripted::new(vec![(Poll::Pending, false)]));
         assert!(read(&mut r, 64).is_pending());
     }
@@ -382,10 +375,7 @@ mod tests {
             (Poll::Ready(Err(broken())), false),
             ok(b"never", false),
         ]));
-        assert_eq!(
-            read(&mut r, 64).map(Result::unwrap),
-            Poll::Ready(b"ab".to_vec())
-        );
+        reads(&mut r, 64, b"ab");
         match read(&mut r, 64) {
             Poll::Ready(Err(err)) => assert_eq!(err.to_string(), "bad record mac"),
             other => panic!("expected the kept error, got {other:?}"),
@@ -395,14 +385,8 @@ mod tests {
     #[test]
     fn the_end_after_some_bytes_returns_them_then_the_end() {
         let mut r = FullReads::new(Scripted::new(vec![ok(b"ab", true)]));
-        assert_eq!(
-            read(&mut r, 64).map(Result::unwrap),
-            Poll::Ready(b"ab".to_vec())
-        );
-        assert_eq!(
-            read(&mut r, 64).map(Result::unwrap),
-            Poll::Ready(Vec::new())
-        );
+        reads(&mut r, 64, b"ab");
+        reads(&mut r, 64, b"");
     }
 
     #[test]
