@@ -22,7 +22,8 @@
 //! Every cell is the median of several runs (5 with `--full`, 3 in quick
 //! mode), with min and max kept in `target/bench/matrix.json` and
 //! `matrix.csv`; the implementations take turns run by run (A B C A B C
-//! ...), so that drift of a noisy machine hits them alike.
+//! ...), so that drift of a noisy machine hits them alike, and so do tcp
+//! and the transports checked against it ([`groups`]).
 //!
 //! Each implementation is behind [`Backend`], which makes a connected
 //! [`End`] pair for a [`Wiring`]; the ends run whole loops (send N,
@@ -767,10 +768,13 @@ fn parse_number(v: &str) -> Result<u64, String> {
         .map_err(|_| format!("`{v}` is not a number"))
 }
 
-/// One implementation's ends in one cell, and its figures so far.
+/// One implementation's ends over one transport in a cell, and its
+/// figures so far.
 struct Contender<'b> {
     /// The implementation.
     backend: &'b dyn Backend,
+    /// The transport.
+    transport: Transport,
     /// Sender and receiver.
     thr: Option<Ends>,
     /// Client and echo server.
@@ -800,20 +804,53 @@ fn connect(
     Ok((a, b))
 }
 
-/// Measures one cell (pattern, transport, size) for every backend, the
-/// backends taking turns run by run.
+/// The transports measured together, run by run, for one pattern and
+/// size: each alone, except that tcp and the transports checked against
+/// smolmq's own tcp (tls, ws, wss; [`Transport::tcp_share_target`]) share
+/// a cell, so that a dip of the machine hits the tls run and the tcp run it
+/// is divided by alike, as the implementations' turns do for the ratios to
+/// libzmq.
+pub fn groups(transports: &[Transport]) -> Vec<Vec<Transport>> {
+    let tcp = transports.contains(&Transport::Tcp);
+    let mut out: Vec<Vec<Transport>> = Vec::new();
+    let mut tcp_group: Option<usize> = None;
+    for &t in transports {
+        if !(tcp && (t == Transport::Tcp || t.smolmq_only())) {
+            out.push(vec![t]);
+            continue;
+        }
+        match tcp_group {
+            Some(i) => out[i].push(t),
+            None => {
+                tcp_group = Some(out.len());
+                out.push(vec![t]);
+            }
+        }
+    }
+    if let Some(i) = tcp_group {
+        // tcp first, the others in the order asked for.
+        out[i].sort_by_key(|&t| t != Transport::Tcp);
+    }
+    out
+}
+
+/// Measures one cell (pattern, size) over each of `transports` for every
+/// backend, all of them taking turns run by run (see [`groups`]).
 pub fn cell(
     backends: &[Box<dyn Backend>],
     sel: &Selection,
     pattern: Pattern,
-    transport: Transport,
+    transports: &[Transport],
     size: usize,
 ) -> Vec<Measured> {
     let plan = sel.plan(size);
     let payload = vec![0x5au8; size];
     let mut contenders: Vec<Contender<'_>> = Vec::new();
     let mut out = Vec::new();
-    for backend in backends {
+    for (&transport, backend) in transports
+        .iter()
+        .flat_map(|t| backends.iter().map(move |b| (t, b)))
+    {
         let imp = backend.imp();
         if let Some(why) = backend.unsupported(pattern, transport) {
             out.push(Measured::not_applicable(imp, pattern, transport, size, why));
@@ -821,6 +858,7 @@ pub fn cell(
         }
         let mut c = Contender {
             backend: &**backend,
+            transport,
             thr: None,
             lat: None,
             throughput: Vec::new(),
@@ -869,6 +907,7 @@ pub fn cell(
     }
     for c in contenders {
         let imp = c.backend.imp();
+        let transport = c.transport;
         if let Some(why) = &c.failed {
             eprintln!(
                 "matrix: {} {} {} {size}B: FAILED ({why})",
@@ -883,12 +922,15 @@ pub fn cell(
         m.p99 = Stats::of(&c.p99);
         m.failed = c.failed;
         out.push(m);
-        // The sockets close here, before the next implementation's cell.
+        // The sockets close here, before the next cell.
         drop(c.thr);
         drop(c.lat);
     }
     remove_ipc_files();
-    out.sort_by_key(|m| Impl::ALL.iter().position(|&i| i == m.imp));
+    out.sort_by_key(|m| {
+        let t = transports.iter().position(|&t| t == m.transport);
+        (t, Impl::ALL.iter().position(|&i| i == m.imp))
+    });
     out
 }
 
@@ -950,18 +992,19 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let mut all = Vec::new();
     for &size in &sel.sizes {
         for &pattern in &sel.patterns {
-            for &transport in &sel.transports {
+            for group in groups(&sel.transports) {
+                let names: Vec<&str> = group.iter().map(|t| t.name()).collect();
+                let names = names.join("+");
                 let cell_started = Instant::now();
-                watchdog.enter(format!("{} {} {size}B", pattern.name(), transport.name()));
-                let figures = cell(&backends, &sel, pattern, transport, size);
+                watchdog.enter(format!("{} {names} {size}B", pattern.name()));
+                let figures = cell(&backends, &sel, pattern, &group, size);
                 for m in &figures {
                     m.print_progress();
                     m.print_results();
                 }
                 eprintln!(
-                    "matrix: {} {} {size}B done in {:.1} s",
+                    "matrix: {} {names} {size}B done in {:.1} s",
                     pattern.name(),
-                    transport.name(),
                     cell_started.elapsed().as_secs_f64()
                 );
                 all.extend(figures);
@@ -989,4 +1032,28 @@ pub fn main(args: &[String]) -> Result<(), String> {
     // The backends (libzmq's context waits for its sockets) close here.
     drop(backends);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{groups, Transport, Transport::*};
+
+    #[test]
+    fn tcp_and_the_transports_checked_against_it_share_a_cell() {
+        assert_eq!(
+            groups(&Transport::ALL),
+            vec![vec![Inproc], vec![Ipc], vec![Tcp, Tls, Ws, Wss]]
+        );
+        // Asked for before tcp, tls still joins tcp's cell, behind it.
+        assert_eq!(groups(&[Wss, Ipc, Tcp]), vec![vec![Tcp, Wss], vec![Ipc]]);
+    }
+
+    #[test]
+    fn without_tcp_every_transport_is_alone() {
+        assert_eq!(
+            groups(&[Tls, Ws, Inproc]),
+            vec![vec![Tls], vec![Ws], vec![Inproc]]
+        );
+        assert_eq!(groups(&[Tcp]), vec![vec![Tcp]]);
+    }
 }
