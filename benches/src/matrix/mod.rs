@@ -1044,7 +1044,7 @@ mod tests {
             groups(&Transport::ALL),
             vec![vec![Inproc], vec![Ipc], vec![Tcp, Tls, Ws, Wss]]
         );
-        // Asked for before tcp, tls still joins tcp's cell, behind it.
+        // Asked for before tcp, wss still joins its cell, behind it.
         assert_eq!(groups(&[Wss, Ipc, Tcp]), vec![vec![Tcp, Wss], vec![Ipc]]);
     }
 
