@@ -295,7 +295,9 @@ impl Publisher {
     /// XPUB's receive: the next subscription or upstream message.
     fn recv(&mut self, pipes: &mut Pipes) -> Result<Msg, Error> {
         self.fill(pipes);
-        let (msg, source) = self.pending.pop_front().ok_or(Error::WouldBlock)?;
+        let Some((msg, source)) = self.pending.pop_front() else {
+            return Err(Error::WouldBlock);
+        };
         match source {
             Source::Pipe(id) => self.last_pipe = Some(id),
             Source::Gone => self.last_pipe = None,

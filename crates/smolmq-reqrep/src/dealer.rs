@@ -66,10 +66,11 @@ impl Pattern for Dealer {
     }
 
     fn recv(&mut self, pipes: &mut Pipes) -> Result<Msg, Error> {
-        self.fq
-            .recv(pipes)
-            .map(|(_, msg)| msg)
-            .ok_or(Error::WouldBlock)
+        // A match, not `ok_or`: see PAIR's receive in smolmq-core.
+        match self.fq.recv(pipes) {
+            Some((_, msg)) => Ok(msg),
+            None => Err(Error::WouldBlock),
+        }
     }
 
     fn activated(&mut self, pipes: &mut Pipes, id: PipeId, event: PipeEvent) {

@@ -126,7 +126,10 @@ impl Pattern for Rep {
         }
         let request = match self.prefetched.take() {
             Some(request) => request,
-            None => self.next_request(pipes).ok_or(Error::WouldBlock)?,
+            None => match self.next_request(pipes) {
+                Some(request) => request,
+                None => return Err(Error::WouldBlock),
+            },
         };
         self.sending = true;
         self.reply_pipe = request.pipe;

@@ -175,7 +175,10 @@ impl Pattern for Req {
         }
         let reply = match self.prefetched.take() {
             Some(reply) => reply,
-            None => self.next_reply(pipes).ok_or(Error::WouldBlock)?,
+            None => match self.next_reply(pipes) {
+                Some(reply) => reply,
+                None => return Err(Error::WouldBlock),
+            },
         };
         self.receiving = false;
         Ok(reply)

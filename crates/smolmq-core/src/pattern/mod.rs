@@ -589,7 +589,15 @@ impl Pattern for Pair {
     }
 
     fn recv(&mut self, pipes: &mut Pipes) -> Result<Msg, Error> {
-        let id = self.peer.ok_or(Error::WouldBlock)?;
-        pipes.recv(id).ok_or(Error::WouldBlock)
+        // Matches, not `ok_or(Error::WouldBlock)`: the eager error is
+        // built and dropped (a call to `Error`'s drop glue) on every
+        // receive that succeeds.
+        let Some(id) = self.peer else {
+            return Err(Error::WouldBlock);
+        };
+        match pipes.recv(id) {
+            Some(msg) => Ok(msg),
+            None => Err(Error::WouldBlock),
+        }
     }
 }
