@@ -95,6 +95,7 @@ pub use extensions::Extensions;
 pub use monitor::SocketEvent;
 pub use msg::{
     EmptyMsgError, FrameRef, IntoFrames, Iter, Msg, SharedFrames, INLINE2_MAX, INLINE_MAX,
+    POOLED_MAX,
 };
 pub use options::{
     OptionError, SocketOptions, TcpKeepalive, LOOPBACK_SNDBUF, MAX_DURATION, MAX_HEARTBEAT_TTL,

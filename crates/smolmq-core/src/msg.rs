@@ -2,7 +2,7 @@
 //!
 //! # Representation
 //!
-//! A message is one frame or several, stored one of three ways:
+//! A message is one frame or several, stored one of four ways:
 //!
 //! * **inline**: one frame, or two, of at most [`INLINE_MAX`] (77) bytes
 //!   in all, held inside the `Msg` itself. No allocation and no reference
@@ -14,6 +14,12 @@
 //!   in front of one (a ROUTER receiving) or taking the first of two off
 //!   (a ROUTER sending) moves no byte of the other.
 //! * **one [`Bytes`]**: one larger frame, reference counted, never copied.
+//! * **one pooled buffer held alone**: a copy [`Msg::copy_from_slice`]
+//!   made of 78 bytes up to [`POOLED_MAX`] (8 KiB): no reference count and
+//!   no `Bytes` header, whose allocation on the sender and free on the
+//!   receiver cost more than the copy at these sizes. It becomes a `Bytes`
+//!   only when asked for one (`pop_front`, `into_frames`, [`Msg::share`]);
+//!   a clone copies it.
 //! * **a `Vec<Bytes>`**: two frames or more (one more allocation).
 //!
 //! Growing a message past what fits inline moves its inline frames into
@@ -68,7 +74,10 @@ pub const INLINE2_MAX: usize = INLINE_MAX;
 ///
 /// A single frame of at most [`INLINE_MAX`] bytes is stored inside the
 /// message (no allocation, no reference count); larger frames are
-/// [`Bytes`], so cloning never copies them. `size_of::<Msg>()` is 80 bytes
+/// [`Bytes`], so cloning does not copy them, except a copy that
+/// [`Msg::copy_from_slice`] made into a pooled buffer below [`POOLED_MAX`]
+/// bytes, which the message holds alone: a clone copies it (see
+/// [`Msg::share`]). `size_of::<Msg>()` is 80 bytes
 /// on 64-bit targets. A message always holds at least one frame; a
 /// zero-length frame is a valid message.
 ///
@@ -98,13 +107,20 @@ pub struct Msg {
 }
 
 /// Storage of a message's frames.
-#[derive(Clone)]
 enum Repr {
     /// One frame or two, of at most `INLINE_MAX` bytes in all.
     Inline(Inline),
     /// Exactly one frame, reference counted (usually longer than
     /// `INLINE_MAX`, but any length is valid).
     One(Bytes),
+    /// Exactly one frame, a copy [`Msg::copy_from_slice`] made into a
+    /// pooled buffer that the message holds alone (longer than
+    /// `INLINE_MAX`, shorter than [`POOLED_MAX`]). No reference count and
+    /// no `Bytes` header: the buffer goes back to its pool when the message
+    /// is dropped. It becomes a `Bytes` (one allocation) only when a caller
+    /// asks for one.
+    #[cfg(not(loom))]
+    Pooled(smolmq_pool::PooledBuf),
     /// Two frames or more (never fewer: see the module docs).
     Many(Vec<Bytes>),
 }
@@ -245,6 +261,13 @@ impl Msg {
     /// allocation) up to [`INLINE_MAX`] bytes, in a pooled buffer up to
     /// 256 KiB, in a new [`Bytes`] above.
     ///
+    /// Below [`POOLED_MAX`] (8 KiB) the message holds the pooled buffer
+    /// alone, with no reference count and no `Bytes` header (nothing is
+    /// allocated once the pool is warm); cloning such a message copies the
+    /// frame into another pooled buffer, unless [`Msg::share`] made it
+    /// shared first. From `POOLED_MAX` the buffer is a pooled [`Bytes`],
+    /// which clones share.
+    ///
     /// A pooled buffer returns to its pool when the last handle to the
     /// message's frame is dropped, on whatever thread (the receiver's, or
     /// the I/O thread's once the frame is written), so a sender reuses warm
@@ -264,8 +287,33 @@ impl Msg {
             Msg::inline(data)
         } else {
             Msg {
-                repr: Repr::One(copy_to_bytes(data)),
+                repr: copy_to_repr(data),
             }
+        }
+    }
+
+    /// Makes the frame of a message that holds a pooled copy alone (what
+    /// [`Msg::copy_from_slice`] makes of 78 bytes up to [`POOLED_MAX`])
+    /// reference counted, so that clones made after this share it instead
+    /// of copying it. One allocation (the `Bytes` header), once; nothing
+    /// for any other message.
+    ///
+    /// For a sender that clones one message to many peers, as PUB does:
+    ///
+    /// ```
+    /// use smolmq_core::Msg;
+    ///
+    /// let mut msg = Msg::copy_from_slice(&[7u8; 1000]);
+    /// msg.share();
+    /// let copy = msg.clone();
+    /// assert_eq!(copy.first().as_ptr(), msg.first().as_ptr(), "one buffer, shared");
+    /// ```
+    #[inline]
+    pub fn share(&mut self) {
+        #[cfg(not(loom))]
+        if matches!(self.repr, Repr::Pooled(_)) {
+            let frame = core::mem::take(&mut self.repr).into_first();
+            self.repr = Repr::One(frame);
         }
     }
 
@@ -343,6 +391,8 @@ impl Msg {
                     (a, None) => IterInner::One(Some(a)),
                 },
                 Repr::One(frame) => IterInner::One(Some(&frame[..])),
+                #[cfg(not(loom))]
+                Repr::Pooled(buf) => IterInner::One(Some(&buf[..])),
             },
         }
     }
@@ -377,6 +427,9 @@ impl Msg {
                     (a, None) => SharedInner::One(Some(FrameRef::Inline(a))),
                 },
                 Repr::One(frame) => SharedInner::One(Some(FrameRef::Shared(frame))),
+                // Shorter than `POOLED_MAX`, which encoders copy anyway.
+                #[cfg(not(loom))]
+                Repr::Pooled(buf) => SharedInner::One(Some(FrameRef::Inline(&buf[..]))),
                 Repr::Many(frames) => SharedInner::Many(frames.iter()),
             },
         }
@@ -399,6 +452,8 @@ impl Msg {
         match &self.repr {
             Repr::Inline(inline) => !inline.is_two(),
             Repr::One(_) => true,
+            #[cfg(not(loom))]
+            Repr::Pooled(_) => true,
             Repr::Many(_) => false,
         }
     }
@@ -412,6 +467,8 @@ impl Msg {
         match &self.repr {
             Repr::Inline(inline) => usize::from(inline.len),
             Repr::One(frame) => frame.len(),
+            #[cfg(not(loom))]
+            Repr::Pooled(buf) => buf.len(),
             Repr::Many(frames) => frames
                 .iter()
                 .fold(0usize, |sum, frame| sum.saturating_add(frame.len())),
@@ -424,6 +481,8 @@ impl Msg {
         match &self.repr {
             Repr::Inline(inline) => inline.frames().0,
             Repr::One(frame) => frame,
+            #[cfg(not(loom))]
+            Repr::Pooled(buf) => &buf[..],
             // Invariant: `Many` holds at least two frames.
             Repr::Many(frames) => &frames[0],
         }
@@ -439,6 +498,8 @@ impl Msg {
                 (_, Some(last)) | (last, None) => last,
             },
             Repr::One(frame) => frame,
+            #[cfg(not(loom))]
+            Repr::Pooled(buf) => &buf[..],
         }
     }
 
@@ -453,6 +514,8 @@ impl Msg {
                 _ => None,
             },
             Repr::One(frame) => (index == 0).then_some(&frame[..]),
+            #[cfg(not(loom))]
+            Repr::Pooled(buf) => (index == 0).then_some(&buf[..]),
         }
     }
 
@@ -471,7 +534,7 @@ impl Msg {
                     self.repr = Repr::Many(frames);
                 }
             }
-            Repr::One(_) => {
+            _ => {
                 let first = self.take_single();
                 self.repr = Repr::Many(vec![first, frame]);
             }
@@ -627,13 +690,30 @@ impl Msg {
     }
 }
 
+impl Clone for Repr {
+    /// A reference-count increment for `Bytes` frames; a copy for inline
+    /// frames and for a pooled frame the message holds alone (into another
+    /// pooled buffer: see [`Msg::share`] to make clones share it instead).
+    fn clone(&self) -> Repr {
+        match self {
+            Repr::Inline(inline) => Repr::Inline(*inline),
+            Repr::One(frame) => Repr::One(frame.clone()),
+            #[cfg(not(loom))]
+            Repr::Pooled(buf) => Repr::Pooled(copy_pool().copy_of(buf)),
+            Repr::Many(frames) => Repr::Many(frames.clone()),
+        }
+    }
+}
+
 impl Repr {
-    /// The first frame as `Bytes` (an inline frame is copied), dropping the
-    /// others.
+    /// The first frame as `Bytes` (an inline frame is copied, a pooled one
+    /// frozen), dropping the others.
     fn into_first(self) -> Bytes {
         match self {
             Repr::Inline(inline) => Bytes::copy_from_slice(inline.frames().0),
             Repr::One(frame) => frame,
+            #[cfg(not(loom))]
+            Repr::Pooled(buf) => buf.freeze(),
             Repr::Many(frames) => frames.into_iter().next().unwrap_or_default(),
         }
     }
@@ -958,8 +1038,9 @@ impl FusedIterator for Iter<'_> {}
 /// encoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameRef<'a> {
-    /// Stored inside the message (at most [`INLINE_MAX`] bytes; two inline
-    /// frames share [`INLINE2_MAX`]): copy it.
+    /// Held by the message alone: stored inside it (at most [`INLINE_MAX`]
+    /// bytes; two inline frames share [`INLINE2_MAX`]), or a pooled copy
+    /// shorter than [`POOLED_MAX`] (see [`Msg::copy_from_slice`]): copy it.
     Inline(&'a [u8]),
     /// A reference-counted frame: clone it to keep it without a copy.
     Shared(&'a Bytes),
@@ -1041,22 +1122,38 @@ const _: () = {
     assert!(core::mem::size_of::<Msg>() == 80);
 };
 
-/// A shared copy of `data` (longer than [`INLINE_MAX`]): in a pooled
-/// buffer for a large body's size (see [`Msg::copy_from_slice`]).
+/// Frames [`Msg::copy_from_slice`] copies into a pooled buffer that the
+/// message holds alone, with no `Bytes` around it, are shorter than this:
+/// the ZMTP encoder's default copy threshold (8 KiB), below which an engine
+/// copies a frame into its batch anyway, so holding it without a reference
+/// count costs the write path nothing. Longer copies are pooled `Bytes`.
+///
+/// The reason is the `Bytes` header: `Bytes::from_owner` allocates 48
+/// bytes for every pooled frame, on the sending thread, and the receiving
+/// thread frees it: under callgrind, PAIR inproc 256 B spent 40 % of the
+/// sender's instructions in `malloc` and 40 % of the receiver's in `free`.
+pub const POOLED_MAX: usize = smolmq_zmtp::DEFAULT_COPY_THRESHOLD;
+
+/// A copy of `data` (longer than [`INLINE_MAX`]): a pooled buffer held
+/// alone below [`POOLED_MAX`], pooled `Bytes` up to a large body's size,
+/// new `Bytes` above (see [`Msg::copy_from_slice`]).
 #[cfg(not(loom))]
-fn copy_to_bytes(data: &[u8]) -> Bytes {
+fn copy_to_repr(data: &[u8]) -> Repr {
     use crate::engine::{body_pool, DIRECT_MAX, DIRECT_MIN};
+    // A buffer the pool must allocate is built from `data`, not zeroed
+    // first: the sender outrunning the buffers coming back (HWM
+    // unlimited, large messages) allocates for every message.
+    if data.len() < POOLED_MAX {
+        return Repr::Pooled(copy_pool().copy_of(data));
+    }
     let pool = if data.len() < DIRECT_MIN {
         copy_pool()
     } else if data.len() <= DIRECT_MAX {
         body_pool()
     } else {
-        return Bytes::copy_from_slice(data);
+        return Repr::One(Bytes::copy_from_slice(data));
     };
-    // A buffer the pool must allocate is built from `data`, not zeroed
-    // first: the sender outrunning the buffers coming back (HWM
-    // unlimited, large messages) allocates for every message.
-    pool.copy_of(data).freeze()
+    Repr::One(pool.copy_of(data).freeze())
 }
 
 /// The buffers [`Msg::copy_from_slice`] copies frames of up to 32 KiB
@@ -1087,8 +1184,8 @@ fn copy_pool() -> &'static smolmq_pool::Pool {
     })
 }
 
-/// A shared copy of `data` (under loom, which builds no engine or pool).
+/// A copy of `data` (under loom, which builds no engine or pool).
 #[cfg(loom)]
-fn copy_to_bytes(data: &[u8]) -> Bytes {
-    Bytes::copy_from_slice(data)
+fn copy_to_repr(data: &[u8]) -> Repr {
+    Repr::One(Bytes::copy_from_slice(data))
 }

@@ -368,13 +368,17 @@ proptest! {
 
     /// Pushes and pops behave as on a `VecDeque` that never drops below one
     /// element, whichever way the frames are stored (frames up to 90 bytes
-    /// cross every inline limit: one frame or two of 77 together).
+    /// cross every inline limit: one frame or two of 77 together; a first
+    /// frame up to 300 bytes, copied or not, every single-frame form).
     #[test]
     fn matches_a_deque_model(
-        first in proptest::collection::vec(any::<u8>(), 0..90),
+        first in proptest::collection::vec(any::<u8>(), 0..300),
+        copied in any::<bool>(),
         ops in proptest::collection::vec((0u8..5, proptest::collection::vec(any::<u8>(), 0..90)), 0..40),
     ) {
-        let mut msg = Msg::from(first.clone());
+        // `copy_from_slice` makes a pooled frame held alone of 78 bytes and
+        // more; `From<Vec>` a `Bytes` one.
+        let mut msg = if copied { Msg::copy_from_slice(&first) } else { Msg::from(first.clone()) };
         let mut model = std::collections::VecDeque::from([first]);
         for (op, data) in ops {
             match op {
@@ -498,4 +502,37 @@ fn copies_of_every_size_hold_the_data() {
             std::thread::spawn(move || drop(msg)).join().unwrap();
         }
     }
+}
+
+#[test]
+fn pooled_copies_are_held_alone_until_shared() {
+    use smolmq_core::{FrameRef, POOLED_MAX};
+    let data: Vec<u8> = (0..1000).map(|i| i as u8).collect();
+    let msg = Msg::copy_from_slice(&data);
+    // Held alone: an encoder copies it, and a clone is a copy of its own.
+    assert!(matches!(msg.shared_frames().next(), Some(FrameRef::Inline(f)) if f == &data[..]));
+    let clone = msg.clone();
+    assert_eq!(clone, msg);
+    assert_ne!(clone.first().as_ptr(), msg.first().as_ptr());
+    // Shared: clones point at the one buffer.
+    let mut shared = msg;
+    shared.share();
+    let clone = shared.clone();
+    assert_eq!(clone.first().as_ptr(), shared.first().as_ptr());
+    assert_eq!(clone.first(), &data[..]);
+    // From POOLED_MAX on, a copy is shared from the start.
+    let big = Msg::copy_from_slice(&vec![1u8; POOLED_MAX]);
+    assert!(matches!(big.shared_frames().next(), Some(FrameRef::Shared(_))));
+    assert_eq!(big.clone().first().as_ptr(), big.first().as_ptr());
+    // Every conversion to Bytes keeps the bytes.
+    let msg = Msg::copy_from_slice(&data);
+    assert_eq!(msg.clone().into_vec(), vec![Bytes::from(data.clone())]);
+    assert_eq!(msg.clone().split_first().0, &data[..]);
+    let mut two = msg.clone();
+    two.push_back(Bytes::from_static(b"tail"));
+    assert_eq!(two.len(), 2);
+    assert_eq!(two.pop_front().unwrap(), &data[..]);
+    let mut front = msg;
+    front.push_front_slice(b"id");
+    assert_eq!(frames(&front), vec![&b"id"[..], &data[..]]);
 }

@@ -268,6 +268,12 @@ impl Publisher {
         let Some((&last, others)) = matching.split_last() else {
             return Ok(());
         };
+        let mut msg = msg;
+        if !others.is_empty() {
+            // A pooled copy the message holds alone would be copied again
+            // per clone: make it shared once, so clones share it.
+            msg.share();
+        }
         for &p in others {
             if let Some(state) = taking(state, p, options.nodrop) {
                 state.full = deliver(pipes, p, msg.clone());
