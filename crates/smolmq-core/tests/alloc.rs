@@ -75,6 +75,9 @@ fn a_shared_copy_allocates_its_header_once_and_clones_share_it() {
     assert_eq!(allocs() - before, 1, "one Bytes header, no copy per clone");
     for clone in &clones {
         assert_eq!(clone.first().as_ptr(), msg.first().as_ptr());
-        assert!(matches!(clone.shared_frames().next(), Some(FrameRef::Shared(_))));
+        assert!(matches!(
+            clone.shared_frames().next(),
+            Some(FrameRef::Shared(_))
+        ));
     }
 }

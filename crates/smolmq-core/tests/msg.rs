@@ -522,7 +522,10 @@ fn pooled_copies_are_held_alone_until_shared() {
     assert_eq!(clone.first(), &data[..]);
     // From POOLED_MAX on, a copy is shared from the start.
     let big = Msg::copy_from_slice(&vec![1u8; POOLED_MAX]);
-    assert!(matches!(big.shared_frames().next(), Some(FrameRef::Shared(_))));
+    assert!(matches!(
+        big.shared_frames().next(),
+        Some(FrameRef::Shared(_))
+    ));
     assert_eq!(big.clone().first().as_ptr(), big.first().as_ptr());
     // Every conversion to Bytes keeps the bytes.
     let msg = Msg::copy_from_slice(&data);
