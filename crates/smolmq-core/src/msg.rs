@@ -399,7 +399,8 @@ impl Msg {
 
     /// An iterator over the frames, in order, telling which are reference
     /// counted ([`FrameRef::Shared`]: can be kept without a copy) and which
-    /// are stored in the message ([`FrameRef::Inline`]: small, copy them).
+    /// the message holds alone ([`FrameRef::Inline`]: inline, or a pooled
+    /// copy below [`POOLED_MAX`]; copy them).
     ///
     /// For encoders: large frames go out zero-copy, small ones by copy.
     ///
