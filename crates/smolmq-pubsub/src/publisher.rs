@@ -220,7 +220,7 @@ impl Publisher {
         }
     }
 
-    fn send(&mut self, pipes: &mut Pipes, msg: Msg) -> Result<(), Refused> {
+    fn send(&mut self, pipes: &mut Pipes, mut msg: Msg) -> Result<(), Refused> {
         if !self.unread.is_empty() {
             self.catch_up(pipes);
         }
@@ -268,7 +268,6 @@ impl Publisher {
         let Some((&last, others)) = matching.split_last() else {
             return Ok(());
         };
-        let mut msg = msg;
         if !others.is_empty() {
             // A pooled copy the message holds alone would be copied again
             // per clone: make it shared once, so clones share it.

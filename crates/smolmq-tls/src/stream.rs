@@ -80,6 +80,11 @@ impl<S> ReadBuffered<S> {
             end: 0,
         }
     }
+
+    /// Whether bytes read from the stream are not yet consumed.
+    pub(crate) fn has_buffered(&self) -> bool {
+        self.pos < self.end
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for ReadBuffered<S> {
@@ -111,13 +116,6 @@ impl<S: AsyncRead + Unpin> AsyncRead for ReadBuffered<S> {
     }
 }
 
-impl<S> ReadBuffered<S> {
-    /// Whether bytes read from the stream are not yet consumed.
-    pub(crate) fn has_buffered(&self) -> bool {
-        self.pos < self.end
-    }
-}
-
 pass_writes_through!(ReadBuffered);
 
 /// A TLS session over a [`ReadBuffered`] stream: whether ciphertext read
@@ -143,8 +141,9 @@ impl<S> Ciphertext for futures_rustls::client::TlsStream<ReadBuffered<S>> {
 /// ciphertext already read from the socket is used up, instead of one
 /// 4 KiB piece's plaintext per read (see the module docs). It never
 /// reads the socket more often than the session alone would: it asks
-/// the session again while [`Ciphertext::has_ciphertext`]. An error after some bytes were read is kept and returned by
-/// the next read, so nothing read is lost and nothing is hidden.
+/// the session again while [`Ciphertext::has_ciphertext`]. An error
+/// after some bytes were read is kept and returned by the next read, so
+/// nothing read is lost and nothing is hidden.
 #[derive(Debug)]
 pub(crate) struct FullReads<S> {
     /// The session.
