@@ -32,8 +32,10 @@
 //!
 //! * [`Msg`]: a multipart message, 80 bytes by value; one frame of at most
 //!   [`INLINE_MAX`] bytes, or two of [`INLINE2_MAX`] together, is stored
-//!   inline (no allocation, no reference count), larger frames are
-//!   [`bytes::Bytes`].
+//!   inline (no allocation, no reference count); a copy of up to
+//!   [`POOLED_MAX`] bytes is a pooled buffer the message holds alone, with a
+//!   routing id of up to [`ROUTED_ID_MAX`] bytes beside it if a ROUTER puts
+//!   one in front; other frames are [`bytes::Bytes`].
 //! * [`pipe`]: lock-free message pipes with high-water marks between a
 //!   socket and each peer, waking their owners only on transitions.
 //! * [`engine`]: the ZMTP engine joining a byte stream, the codec and a
@@ -95,7 +97,7 @@ pub use extensions::Extensions;
 pub use monitor::SocketEvent;
 pub use msg::{
     EmptyMsgError, FrameRef, IntoFrames, Iter, Msg, SharedFrames, INLINE2_MAX, INLINE_MAX,
-    POOLED_MAX,
+    POOLED_MAX, ROUTED_ID_MAX,
 };
 pub use options::{
     OptionError, SocketOptions, TcpKeepalive, LOOPBACK_SNDBUF, MAX_DURATION, MAX_HEARTBEAT_TTL,

@@ -20,6 +20,14 @@
 //!   receiver cost more than the copy at these sizes. It becomes a `Bytes`
 //!   only when asked for one (`pop_front`, `into_frames`, [`Msg::share`]);
 //!   a clone copies it.
+//! * **a routing id in front of such a buffer**: two frames, the first of
+//!   at most [`ROUTED_ID_MAX`] (38) bytes held inline and the second a
+//!   pooled copy as above. A ROUTER puts a peer's id in front of a
+//!   mid-size body it receives, and takes it off one it sends, without an
+//!   allocation or a reference count.
+//! * **a routing id in front of one [`Bytes`]**: the same for a larger
+//!   frame, or one an engine handed over as a slice of its read buffer
+//!   (no frame list to allocate).
 //! * **a `Vec<Bytes>`**: two frames or more (one more allocation).
 //!
 //! Growing a message past what fits inline moves its inline frames into
@@ -69,6 +77,14 @@ pub const INLINE_MAX: usize = 77;
 /// a [`Msg`]: the same [`INLINE_MAX`], the two share the space. A 64-byte
 /// body behind a ROUTER id of up to 13 bytes fits.
 pub const INLINE2_MAX: usize = INLINE_MAX;
+
+/// Longest first frame kept inline in front of a single larger frame (a
+/// pooled copy the message holds alone, see [`Msg::copy_from_slice`], or
+/// one [`Bytes`]): 38 bytes, what fits beside the buffer in the 80 bytes of
+/// a [`Msg`]. Routing ids are usually 5 bytes (the ones a ROUTER
+/// generates) or a short name; a longer first frame in front of such a
+/// body is kept as a `Bytes` in a frame list.
+pub const ROUTED_ID_MAX: usize = 38;
 
 /// A multipart message: one or more frames.
 ///
@@ -121,8 +137,43 @@ enum Repr {
     /// asks for one.
     #[cfg(not(loom))]
     Pooled(smolmq_pool::PooledBuf),
+    /// Exactly two frames: a short one (a routing id) in front of a pooled
+    /// buffer held alone as in `Pooled`.
+    #[cfg(not(loom))]
+    Routed(Short, smolmq_pool::PooledBuf),
+    /// Exactly two frames: a short one (a routing id) in front of one
+    /// reference-counted frame as in `One`.
+    RoutedOne(Short, Bytes),
     /// Two frames or more (never fewer: see the module docs).
     Many(Vec<Bytes>),
+}
+
+/// A frame of at most [`ROUTED_ID_MAX`] bytes, in place.
+#[derive(Clone, Copy)]
+struct Short {
+    /// Bytes used, at most `ROUTED_ID_MAX`.
+    len: u8,
+    /// The frame, then unused bytes.
+    data: [u8; ROUTED_ID_MAX],
+}
+
+impl Short {
+    /// `frame`, if it fits.
+    #[inline]
+    fn new(frame: &[u8]) -> Option<Short> {
+        let mut data = [0; ROUTED_ID_MAX];
+        data.get_mut(..frame.len())?.copy_from_slice(frame);
+        Some(Short {
+            len: frame.len() as u8,
+            data,
+        })
+    }
+
+    /// The frame.
+    #[inline]
+    fn as_slice(&self) -> &[u8] {
+        &self.data[..usize::from(self.len)]
+    }
 }
 
 /// [`Inline::split`] of a single frame.
@@ -311,9 +362,16 @@ impl Msg {
     #[inline]
     pub fn share(&mut self) {
         #[cfg(not(loom))]
-        if matches!(self.repr, Repr::Pooled(_)) {
-            let frame = core::mem::take(&mut self.repr).into_first();
-            self.repr = Repr::One(frame);
+        match self.repr {
+            Repr::Pooled(_) => {
+                let frame = core::mem::take(&mut self.repr).into_first();
+                self.repr = Repr::One(frame);
+            }
+            Repr::Routed(..) => {
+                let frames = core::mem::take(self).into_vec();
+                self.repr = Repr::Many(frames);
+            }
+            _ => {}
         }
     }
 
@@ -393,6 +451,9 @@ impl Msg {
                 Repr::One(frame) => IterInner::One(Some(&frame[..])),
                 #[cfg(not(loom))]
                 Repr::Pooled(buf) => IterInner::One(Some(&buf[..])),
+                #[cfg(not(loom))]
+                Repr::Routed(id, buf) => IterInner::Two(Some(id.as_slice()), Some(&buf[..])),
+                Repr::RoutedOne(id, frame) => IterInner::Two(Some(id.as_slice()), Some(&frame[..])),
             },
         }
     }
@@ -431,6 +492,15 @@ impl Msg {
                 // Shorter than `POOLED_MAX`, which encoders copy anyway.
                 #[cfg(not(loom))]
                 Repr::Pooled(buf) => SharedInner::One(Some(FrameRef::Inline(&buf[..]))),
+                #[cfg(not(loom))]
+                Repr::Routed(id, buf) => SharedInner::Two(
+                    Some(FrameRef::Inline(id.as_slice())),
+                    Some(FrameRef::Inline(&buf[..])),
+                ),
+                Repr::RoutedOne(id, frame) => SharedInner::Two(
+                    Some(FrameRef::Inline(id.as_slice())),
+                    Some(FrameRef::Shared(frame)),
+                ),
                 Repr::Many(frames) => SharedInner::Many(frames.iter()),
             },
         }
@@ -443,6 +513,9 @@ impl Msg {
         match &self.repr {
             Repr::Many(frames) => frames.len(),
             Repr::Inline(inline) if inline.is_two() => 2,
+            #[cfg(not(loom))]
+            Repr::Routed(..) => 2,
+            Repr::RoutedOne(..) => 2,
             _ => 1,
         }
     }
@@ -455,7 +528,9 @@ impl Msg {
             Repr::One(_) => true,
             #[cfg(not(loom))]
             Repr::Pooled(_) => true,
-            Repr::Many(_) => false,
+            #[cfg(not(loom))]
+            Repr::Routed(..) => false,
+            Repr::RoutedOne(..) | Repr::Many(_) => false,
         }
     }
 
@@ -470,6 +545,9 @@ impl Msg {
             Repr::One(frame) => frame.len(),
             #[cfg(not(loom))]
             Repr::Pooled(buf) => buf.len(),
+            #[cfg(not(loom))]
+            Repr::Routed(id, buf) => usize::from(id.len) + buf.len(),
+            Repr::RoutedOne(id, frame) => usize::from(id.len) + frame.len(),
             Repr::Many(frames) => frames
                 .iter()
                 .fold(0usize, |sum, frame| sum.saturating_add(frame.len())),
@@ -484,6 +562,9 @@ impl Msg {
             Repr::One(frame) => frame,
             #[cfg(not(loom))]
             Repr::Pooled(buf) => &buf[..],
+            #[cfg(not(loom))]
+            Repr::Routed(id, _) => id.as_slice(),
+            Repr::RoutedOne(id, _) => id.as_slice(),
             // Invariant: `Many` holds at least two frames.
             Repr::Many(frames) => &frames[0],
         }
@@ -498,9 +579,9 @@ impl Msg {
             Repr::Inline(inline) => match inline.frames() {
                 (_, Some(last)) | (last, None) => last,
             },
-            Repr::One(frame) => frame,
+            Repr::One(frame) | Repr::RoutedOne(_, frame) => frame,
             #[cfg(not(loom))]
-            Repr::Pooled(buf) => &buf[..],
+            Repr::Pooled(buf) | Repr::Routed(_, buf) => &buf[..],
         }
     }
 
@@ -517,6 +598,17 @@ impl Msg {
             Repr::One(frame) => (index == 0).then_some(&frame[..]),
             #[cfg(not(loom))]
             Repr::Pooled(buf) => (index == 0).then_some(&buf[..]),
+            #[cfg(not(loom))]
+            Repr::Routed(id, buf) => match index {
+                0 => Some(id.as_slice()),
+                1 => Some(&buf[..]),
+                _ => None,
+            },
+            Repr::RoutedOne(id, frame) => match index {
+                0 => Some(id.as_slice()),
+                1 => Some(&frame[..]),
+                _ => None,
+            },
         }
     }
 
@@ -535,6 +627,17 @@ impl Msg {
                     self.repr = Repr::Many(frames);
                 }
             }
+            Repr::RoutedOne(..) => {
+                let mut frames = core::mem::take(self).into_vec();
+                frames.push(frame);
+                self.repr = Repr::Many(frames);
+            }
+            #[cfg(not(loom))]
+            Repr::Routed(..) => {
+                let mut frames = core::mem::take(self).into_vec();
+                frames.push(frame);
+                self.repr = Repr::Many(frames);
+            }
             _ => {
                 let first = self.take_single();
                 self.repr = Repr::Many(vec![first, frame]);
@@ -549,12 +652,9 @@ impl Msg {
     /// allocates the frame list (and copies inline frames into `Bytes`); on
     /// a multipart message it moves the other frames up by one.
     pub fn push_front(&mut self, frame: Bytes) {
-        if let Repr::Inline(inline) = &mut self.repr {
-            if inline.push_front(&frame) {
-                return;
-            }
+        if !self.push_front_in_place(&frame) {
+            self.push_front_with(frame);
         }
-        self.push_front_with(frame);
     }
 
     /// Inserts a copy of `frame` at the front: no allocation when the
@@ -562,12 +662,41 @@ impl Msg {
     /// `Bytes` otherwise. For routing ids the caller keeps.
     #[inline]
     pub fn push_front_slice(&mut self, frame: &[u8]) {
-        if let Repr::Inline(inline) = &mut self.repr {
-            if inline.push_front(frame) {
-                return;
-            }
+        if !self.push_front_in_place(frame) {
+            self.push_front_with(Bytes::copy_from_slice(frame));
         }
-        self.push_front_with(Bytes::copy_from_slice(frame));
+    }
+
+    /// Puts a copy of `frame` in front without allocating, if the message
+    /// can hold it so: two inline frames, or a short frame in front of a
+    /// pooled copy or of one `Bytes`.
+    #[inline]
+    fn push_front_in_place(&mut self, frame: &[u8]) -> bool {
+        match &mut self.repr {
+            Repr::Inline(inline) => inline.push_front(frame),
+            #[cfg(not(loom))]
+            Repr::Pooled(_) => {
+                let Some(id) = Short::new(frame) else {
+                    return false;
+                };
+                let Repr::Pooled(buf) = core::mem::take(&mut self.repr) else {
+                    unreachable!("matched as pooled")
+                };
+                self.repr = Repr::Routed(id, buf);
+                true
+            }
+            Repr::One(_) => {
+                let Some(id) = Short::new(frame) else {
+                    return false;
+                };
+                let Repr::One(body) = core::mem::take(&mut self.repr) else {
+                    unreachable!("matched as one")
+                };
+                self.repr = Repr::RoutedOne(id, body);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// [`push_front`](Msg::push_front) when the result is not inline.
@@ -577,6 +706,19 @@ impl Msg {
             Repr::Inline(inline) if inline.is_two() => {
                 let mut frames = self.inline_frames();
                 frames.insert(0, frame);
+                self.repr = Repr::Many(frames);
+            }
+            Repr::RoutedOne(..) => {
+                let mut frames = Vec::with_capacity(3);
+                frames.push(frame);
+                frames.extend(core::mem::take(self).into_vec());
+                self.repr = Repr::Many(frames);
+            }
+            #[cfg(not(loom))]
+            Repr::Routed(..) => {
+                let mut frames = Vec::with_capacity(3);
+                frames.push(frame);
+                frames.extend(core::mem::take(self).into_vec());
                 self.repr = Repr::Many(frames);
             }
             _ => {
@@ -607,6 +749,17 @@ impl Msg {
                 inline.drop_front();
                 Some(first)
             }
+            #[cfg(not(loom))]
+            Repr::Routed(id, _) => {
+                let first = Bytes::copy_from_slice(id.as_slice());
+                self.drop_front();
+                Some(first)
+            }
+            Repr::RoutedOne(id, _) => {
+                let first = Bytes::copy_from_slice(id.as_slice());
+                self.drop_front();
+                Some(first)
+            }
             _ => None,
         }
     }
@@ -628,6 +781,21 @@ impl Msg {
         match &mut self.repr {
             Repr::Inline(inline) => inline.drop_front(),
             Repr::Many(_) => self.pop_front().is_some(),
+            #[cfg(not(loom))]
+            Repr::Routed(..) => {
+                let Repr::Routed(_, buf) = core::mem::take(&mut self.repr) else {
+                    unreachable!("matched as routed")
+                };
+                self.repr = Repr::Pooled(buf);
+                true
+            }
+            Repr::RoutedOne(..) => {
+                let Repr::RoutedOne(_, frame) = core::mem::take(&mut self.repr) else {
+                    unreachable!("matched as routed")
+                };
+                self.repr = Repr::One(frame);
+                true
+            }
             _ => false,
         }
     }
@@ -665,6 +833,9 @@ impl Msg {
         match self.repr {
             Repr::Many(frames) => frames,
             Repr::Inline(_) => self.inline_frames(),
+            #[cfg(not(loom))]
+            Repr::Routed(id, buf) => vec![Bytes::copy_from_slice(id.as_slice()), buf.freeze()],
+            Repr::RoutedOne(id, frame) => vec![Bytes::copy_from_slice(id.as_slice()), frame],
             single => vec![single.into_first()],
         }
     }
@@ -677,6 +848,13 @@ impl Msg {
                 Repr::Many(frames) => IntoFramesInner::Many(frames.into_iter()),
                 Repr::Inline(inline) if inline.is_two() => {
                     IntoFramesInner::Many(self.inline_frames().into_iter())
+                }
+                #[cfg(not(loom))]
+                routed @ Repr::Routed(..) => {
+                    IntoFramesInner::Many(Msg { repr: routed }.into_vec().into_iter())
+                }
+                routed @ Repr::RoutedOne(..) => {
+                    IntoFramesInner::Many(Msg { repr: routed }.into_vec().into_iter())
                 }
                 single => IntoFramesInner::One(Some(single.into_first())),
             },
@@ -701,6 +879,9 @@ impl Clone for Repr {
             Repr::One(frame) => Repr::One(frame.clone()),
             #[cfg(not(loom))]
             Repr::Pooled(buf) => Repr::Pooled(copy_pool().copy_of(buf)),
+            #[cfg(not(loom))]
+            Repr::Routed(id, buf) => Repr::Routed(*id, copy_pool().copy_of(buf)),
+            Repr::RoutedOne(id, frame) => Repr::RoutedOne(*id, frame.clone()),
             Repr::Many(frames) => Repr::Many(frames.clone()),
         }
     }
@@ -715,6 +896,9 @@ impl Repr {
             Repr::One(frame) => frame,
             #[cfg(not(loom))]
             Repr::Pooled(buf) => buf.freeze(),
+            #[cfg(not(loom))]
+            Repr::Routed(id, _) => Bytes::copy_from_slice(id.as_slice()),
+            Repr::RoutedOne(id, _) => Bytes::copy_from_slice(id.as_slice()),
             Repr::Many(frames) => frames.into_iter().next().unwrap_or_default(),
         }
     }

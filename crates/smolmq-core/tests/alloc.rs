@@ -1,9 +1,10 @@
 //! What `Msg::copy_from_slice` allocates, observed with a counting global
 //! allocator: nothing for a mid-size copy once the pool is warm (the
-//! message holds the pooled buffer alone, no `Bytes` header), and one
-//! header when the message is made shared for clones.
+//! message holds the pooled buffer alone, no `Bytes` header), nor for a
+//! routing id put in front of one and taken off again (what a ROUTER
+//! does), and one header when the message is made shared for clones.
 
-use smolmq_core::{FrameRef, Msg, POOLED_MAX};
+use smolmq_core::{FrameRef, Msg, POOLED_MAX, ROUTED_ID_MAX};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -80,4 +81,46 @@ fn a_shared_copy_allocates_its_header_once_and_clones_share_it() {
             Some(FrameRef::Shared(_))
         ));
     }
+}
+
+#[test]
+fn a_routing_id_in_front_of_a_mid_size_copy_allocates_nothing() {
+    let id = [0u8, 0, 0, 0x1e, 0x42];
+    let long_id = [7u8; ROUTED_ID_MAX];
+    for len in [78, 256, 1000, POOLED_MAX - 1] {
+        let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        for _ in 0..64 {
+            drop(Msg::copy_from_slice(&data));
+        }
+        let before = allocs();
+        for i in 0..1000 {
+            // A ROUTER receiving: the id goes in front...
+            let mut msg = Msg::copy_from_slice(&data);
+            msg.push_front_slice(if i % 2 == 0 { &id } else { &long_id });
+            assert_eq!(msg.len(), 2);
+            assert!(msg.last() == &data[..]);
+            // ...and a ROUTER sending takes it off.
+            assert!(msg.drop_front());
+            assert!(msg.first() == &data[..]);
+        }
+        assert_eq!(allocs() - before, 0, "{len} B: allocations for 1000 ids");
+    }
+    // The same in front of a frame that is one Bytes (a slice of an
+    // engine's read buffer, or a large body).
+    let body = bytes::Bytes::from(vec![3u8; 100_000]);
+    // A `Bytes` made from a `Vec` allocates its shared header on its first
+    // clone.
+    drop(body.clone());
+    let before = allocs();
+    for _ in 0..1000 {
+        let mut msg = Msg::from(body.clone());
+        msg.push_front_slice(&id);
+        assert_eq!(msg.len(), 2);
+        assert!(msg.drop_front());
+    }
+    assert_eq!(
+        allocs() - before,
+        0,
+        "allocations for 1000 ids before a Bytes"
+    );
 }

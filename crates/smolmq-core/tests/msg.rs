@@ -369,12 +369,13 @@ proptest! {
     /// Pushes and pops behave as on a `VecDeque` that never drops below one
     /// element, whichever way the frames are stored (frames up to 90 bytes
     /// cross every inline limit: one frame or two of 77 together; a first
-    /// frame up to 300 bytes, copied or not, every single-frame form).
+    /// frame up to 300 bytes, copied or not, every single-frame form, and
+    /// a short frame pushed in front of a copied one, the routed form).
     #[test]
     fn matches_a_deque_model(
         first in proptest::collection::vec(any::<u8>(), 0..300),
         copied in any::<bool>(),
-        ops in proptest::collection::vec((0u8..5, proptest::collection::vec(any::<u8>(), 0..90)), 0..40),
+        ops in proptest::collection::vec((0u8..6, proptest::collection::vec(any::<u8>(), 0..90)), 0..40),
     ) {
         // `copy_from_slice` makes a pooled frame held alone of 78 bytes and
         // more; `From<Vec>` a `Bytes` one.
@@ -394,6 +395,7 @@ proptest! {
                     msg.push_front_slice(&data);
                     model.push_front(data);
                 }
+                5 => msg.share(),
                 3 => {
                     prop_assert_eq!(msg.drop_front(), model.len() > 1);
                     if model.len() > 1 {
@@ -538,4 +540,88 @@ fn pooled_copies_are_held_alone_until_shared() {
     let mut front = msg;
     front.push_front_slice(b"id");
     assert_eq!(frames(&front), vec![&b"id"[..], &data[..]]);
+}
+
+#[test]
+fn a_router_id_beside_a_pooled_body_is_held_with_it() {
+    use smolmq_core::{FrameRef, ROUTED_ID_MAX};
+    let body: Vec<u8> = (0..1000).map(|i| i as u8).collect();
+    let id = [9u8; ROUTED_ID_MAX];
+    let mut msg = Msg::copy_from_slice(&body);
+    let at = msg.first().as_ptr();
+    msg.push_front(Bytes::copy_from_slice(&id));
+    // Both frames held by the message: an encoder copies them both, and
+    // the body did not move.
+    let kinds: Vec<bool> = msg
+        .shared_frames()
+        .map(|f| matches!(f, FrameRef::Inline(_)))
+        .collect();
+    assert_eq!(kinds, [true, true]);
+    assert_eq!(msg.last().as_ptr(), at);
+    assert_eq!(frames(&msg), vec![&id[..], &body[..]]);
+    assert_eq!((msg.len(), msg.size()), (2, ROUTED_ID_MAX + 1000));
+    assert!(!msg.is_single());
+    // A clone copies the body; equality and hashing see only bytes.
+    let clone = msg.clone();
+    assert_eq!(clone, msg);
+    assert_ne!(clone.last().as_ptr(), at);
+    // Taking the id off leaves the body as it was, where it was.
+    let mut sent = msg.clone();
+    let at = sent.last().as_ptr();
+    assert!(sent.drop_front());
+    assert_eq!(sent.first().as_ptr(), at);
+    assert_eq!(sent, Msg::from(body.clone()));
+    assert_eq!(msg.clone().pop_front().unwrap(), &id[..]);
+    assert_eq!(msg.clone().split_first().0, &id[..]);
+    // Growing it keeps the frames in order.
+    let mut three = msg.clone();
+    three.push_back(Bytes::from_static(b"tail"));
+    assert_eq!(frames(&three), vec![&id[..], &body[..], b"tail"]);
+    let mut three = msg.clone();
+    three.push_front_slice(b"hop");
+    assert_eq!(frames(&three), vec![b"hop", &id[..], &body[..]]);
+    let owned: Vec<Bytes> = msg.clone().into_frames().collect();
+    assert_eq!(owned, msg.clone().into_vec());
+    assert_eq!(
+        owned,
+        vec![Bytes::copy_from_slice(&id), Bytes::from(body.clone())]
+    );
+    // Shared, the body is reference counted and clones point at it.
+    let mut shared = msg;
+    shared.share();
+    assert!(matches!(
+        shared.shared_frames().nth(1),
+        Some(FrameRef::Shared(_))
+    ));
+    assert_eq!(shared.clone().last().as_ptr(), shared.last().as_ptr());
+    // In front of one Bytes, the id is held inline and the body stays
+    // shared, not copied, both ways.
+    let big = Bytes::from(body.clone());
+    let mut msg = Msg::from(big.clone());
+    msg.push_front_slice(&id[..5]);
+    let kinds: Vec<bool> = msg
+        .shared_frames()
+        .map(|f| matches!(f, FrameRef::Shared(_)))
+        .collect();
+    assert_eq!(kinds, [false, true]);
+    assert_eq!(msg.last().as_ptr(), big.as_ptr());
+    assert_eq!(msg.clone().last().as_ptr(), big.as_ptr());
+    assert_eq!(
+        (msg.len(), msg.size(), msg.get(1)),
+        (2, 1005, Some(&body[..]))
+    );
+    assert_eq!(
+        msg.clone().into_vec(),
+        vec![Bytes::copy_from_slice(&id[..5]), big.clone()]
+    );
+    assert!(msg.drop_front());
+    assert_eq!(msg.first().as_ptr(), big.as_ptr());
+    // A longer first frame goes into a frame list, as before.
+    let mut long = Msg::copy_from_slice(&body);
+    long.push_front_slice(&[1u8; ROUTED_ID_MAX + 1]);
+    assert!(matches!(
+        long.shared_frames().next(),
+        Some(FrameRef::Shared(_))
+    ));
+    assert_eq!(long.len(), 2);
 }
