@@ -2,7 +2,7 @@
 //!
 //! # Representation
 //!
-//! A message is one frame or several, stored one of four ways:
+//! A message is one frame or several, stored one of six ways:
 //!
 //! * **inline**: one frame, or two, of at most [`INLINE_MAX`] (77) bytes
 //!   in all, held inside the `Msg` itself. No allocation and no reference
@@ -346,8 +346,9 @@ impl Msg {
     /// Makes the frame of a message that holds a pooled copy alone (what
     /// [`Msg::copy_from_slice`] makes of 78 bytes up to [`POOLED_MAX`])
     /// reference counted, so that clones made after this share it instead
-    /// of copying it. One allocation (the `Bytes` header), once; nothing
-    /// for any other message.
+    /// of copying it. One allocation (the `Bytes` header), once, and a
+    /// frame list if a routing id is held beside the copy; nothing for any
+    /// other message.
     ///
     /// For a sender that clones one message to many peers, as PUB does:
     ///
