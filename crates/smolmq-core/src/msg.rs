@@ -369,7 +369,7 @@ impl Msg {
                 self.repr = Repr::One(frame);
             }
             Repr::Routed(..) => {
-                let frames = core::mem::take(self).into_vec();
+                let frames = core::mem::take(self).into_list(0);
                 self.repr = Repr::Many(frames);
             }
             _ => {}
@@ -619,31 +619,20 @@ impl Msg {
     /// one copied in); otherwise the first push onto a single-frame message
     /// allocates the frame list (and copies inline frames into `Bytes`).
     pub fn push_back(&mut self, frame: Bytes) {
-        match &mut self.repr {
-            Repr::Many(frames) => frames.push(frame),
-            Repr::Inline(inline) => {
-                if !inline.push_back(&frame) {
-                    let mut frames = self.inline_frames();
-                    frames.push(frame);
-                    self.repr = Repr::Many(frames);
-                }
-            }
-            Repr::RoutedOne(..) => {
-                let mut frames = core::mem::take(self).into_vec();
+        let done = match &mut self.repr {
+            Repr::Many(frames) => {
                 frames.push(frame);
-                self.repr = Repr::Many(frames);
+                return;
             }
-            #[cfg(not(loom))]
-            Repr::Routed(..) => {
-                let mut frames = core::mem::take(self).into_vec();
-                frames.push(frame);
-                self.repr = Repr::Many(frames);
-            }
-            _ => {
-                let first = self.take_single();
-                self.repr = Repr::Many(vec![first, frame]);
-            }
+            Repr::Inline(inline) => inline.push_back(&frame),
+            _ => false,
+        };
+        if done {
+            return;
         }
+        let mut frames = core::mem::take(self).into_list(1);
+        frames.push(frame);
+        self.repr = Repr::Many(frames);
     }
 
     /// Inserts a frame at the front (as a ROUTER prepends a routing id).
@@ -673,60 +662,36 @@ impl Msg {
     /// pooled copy or of one `Bytes`.
     #[inline]
     fn push_front_in_place(&mut self, frame: &[u8]) -> bool {
-        match &mut self.repr {
-            Repr::Inline(inline) => inline.push_front(frame),
-            #[cfg(not(loom))]
-            Repr::Pooled(_) => {
-                let Some(id) = Short::new(frame) else {
-                    return false;
-                };
-                let Repr::Pooled(buf) = core::mem::take(&mut self.repr) else {
-                    unreachable!("matched as pooled")
-                };
-                self.repr = Repr::Routed(id, buf);
-                true
-            }
-            Repr::One(_) => {
-                let Some(id) = Short::new(frame) else {
-                    return false;
-                };
-                let Repr::One(body) = core::mem::take(&mut self.repr) else {
-                    unreachable!("matched as one")
-                };
-                self.repr = Repr::RoutedOne(id, body);
-                true
-            }
-            _ => false,
+        if let Repr::Inline(inline) = &mut self.repr {
+            return inline.push_front(frame);
         }
+        if !self.is_single() {
+            return false;
+        }
+        let Some(id) = Short::new(frame) else {
+            return false;
+        };
+        // One frame, not inline: a pooled copy or one `Bytes`.
+        self.repr = match core::mem::take(&mut self.repr) {
+            #[cfg(not(loom))]
+            Repr::Pooled(buf) => Repr::Routed(id, buf),
+            Repr::One(body) => Repr::RoutedOne(id, body),
+            other => {
+                self.repr = other;
+                return false;
+            }
+        };
+        true
     }
 
     /// [`push_front`](Msg::push_front) when the result is not inline.
     fn push_front_with(&mut self, frame: Bytes) {
-        match &mut self.repr {
-            Repr::Many(frames) => frames.insert(0, frame),
-            Repr::Inline(inline) if inline.is_two() => {
-                let mut frames = self.inline_frames();
-                frames.insert(0, frame);
-                self.repr = Repr::Many(frames);
-            }
-            Repr::RoutedOne(..) => {
-                let mut frames = Vec::with_capacity(3);
-                frames.push(frame);
-                frames.extend(core::mem::take(self).into_vec());
-                self.repr = Repr::Many(frames);
-            }
-            #[cfg(not(loom))]
-            Repr::Routed(..) => {
-                let mut frames = Vec::with_capacity(3);
-                frames.push(frame);
-                frames.extend(core::mem::take(self).into_vec());
-                self.repr = Repr::Many(frames);
-            }
-            _ => {
-                let only = self.take_single();
-                self.repr = Repr::Many(vec![frame, only]);
-            }
+        if let Repr::Many(frames) = &mut self.repr {
+            return frames.insert(0, frame);
         }
+        let mut frames = core::mem::take(self).into_list(1);
+        frames.insert(0, frame);
+        self.repr = Repr::Many(frames);
     }
 
     /// Removes and returns the first frame, if it is not the only one.
@@ -742,27 +707,23 @@ impl Msg {
                 let second = frames.pop()?;
                 let first = frames.pop()?;
                 *self = Msg::from(second);
-                Some(first)
+                return Some(first);
             }
-            Repr::Many(frames) => Some(frames.remove(0)),
+            Repr::Many(frames) => return Some(frames.remove(0)),
             Repr::Inline(inline) if inline.is_two() => {
                 let first = Bytes::copy_from_slice(inline.frames().0);
                 inline.drop_front();
-                Some(first)
+                return Some(first);
             }
-            #[cfg(not(loom))]
-            Repr::Routed(id, _) => {
-                let first = Bytes::copy_from_slice(id.as_slice());
-                self.drop_front();
-                Some(first)
-            }
-            Repr::RoutedOne(id, _) => {
-                let first = Bytes::copy_from_slice(id.as_slice());
-                self.drop_front();
-                Some(first)
-            }
-            _ => None,
+            _ => {}
         }
+        // A routing id held beside one body, or a single frame.
+        if self.is_single() {
+            return None;
+        }
+        let first = Bytes::copy_from_slice(self.first());
+        self.drop_front();
+        Some(first)
     }
 
     /// Drops the first frame, if it is not the only one, and says whether
@@ -780,25 +741,21 @@ impl Msg {
     /// ```
     pub fn drop_front(&mut self) -> bool {
         match &mut self.repr {
-            Repr::Inline(inline) => inline.drop_front(),
-            Repr::Many(_) => self.pop_front().is_some(),
-            #[cfg(not(loom))]
-            Repr::Routed(..) => {
-                let Repr::Routed(_, buf) = core::mem::take(&mut self.repr) else {
-                    unreachable!("matched as routed")
-                };
-                self.repr = Repr::Pooled(buf);
-                true
-            }
-            Repr::RoutedOne(..) => {
-                let Repr::RoutedOne(_, frame) = core::mem::take(&mut self.repr) else {
-                    unreachable!("matched as routed")
-                };
-                self.repr = Repr::One(frame);
-                true
-            }
-            _ => false,
+            Repr::Inline(inline) => return inline.drop_front(),
+            Repr::Many(_) => return self.pop_front().is_some(),
+            _ => {}
         }
+        // A routing id held beside one body goes; a single frame stays.
+        self.repr = match core::mem::take(&mut self.repr) {
+            #[cfg(not(loom))]
+            Repr::Routed(_, buf) => Repr::Pooled(buf),
+            Repr::RoutedOne(_, frame) => Repr::One(frame),
+            single => {
+                self.repr = single;
+                return false;
+            }
+        };
+        true
     }
 
     /// Splits the message into its first frame and the rest, if any.
@@ -817,49 +774,53 @@ impl Msg {
         }
     }
 
-    /// The inline frames as `Bytes` (copies); empty for other forms
-    /// (unused: callers match first).
-    fn inline_frames(&self) -> Vec<Bytes> {
-        match &self.repr {
-            Repr::Inline(inline) => match inline.frames() {
-                (a, Some(b)) => vec![Bytes::copy_from_slice(a), Bytes::copy_from_slice(b)],
-                (a, None) => vec![Bytes::copy_from_slice(a)],
-            },
-            _ => Vec::new(),
+    /// The frames as `Bytes` in a list with room for `room` more: one
+    /// allocation (none for a frame list with room to spare). Inline
+    /// frames and a routing id held beside a body are copied, a pooled copy
+    /// is frozen.
+    fn into_list(self, room: usize) -> Vec<Bytes> {
+        let len = self.len();
+        match self.repr {
+            Repr::Many(mut frames) => {
+                frames.reserve(room);
+                frames
+            }
+            repr => {
+                let mut frames = Vec::with_capacity(len + room);
+                match repr {
+                    Repr::Inline(inline) => {
+                        let (a, b) = inline.frames();
+                        frames.push(Bytes::copy_from_slice(a));
+                        frames.extend(b.map(Bytes::copy_from_slice));
+                    }
+                    #[cfg(not(loom))]
+                    Repr::Routed(id, buf) => {
+                        frames.extend([Bytes::copy_from_slice(id.as_slice()), buf.freeze()]);
+                    }
+                    Repr::RoutedOne(id, frame) => {
+                        frames.extend([Bytes::copy_from_slice(id.as_slice()), frame]);
+                    }
+                    single => frames.push(single.into_first()),
+                }
+                frames
+            }
         }
     }
 
     /// The frames as a `Vec` (allocates for a single-frame message).
     pub fn into_vec(self) -> Vec<Bytes> {
-        match self.repr {
-            Repr::Many(frames) => frames,
-            Repr::Inline(_) => self.inline_frames(),
-            #[cfg(not(loom))]
-            Repr::Routed(id, buf) => vec![Bytes::copy_from_slice(id.as_slice()), buf.freeze()],
-            Repr::RoutedOne(id, frame) => vec![Bytes::copy_from_slice(id.as_slice()), frame],
-            single => vec![single.into_first()],
-        }
+        self.into_list(0)
     }
 
     /// An owning iterator over the frames, in order. An inline frame is
     /// copied into a new `Bytes`.
     pub fn into_frames(self) -> IntoFrames {
-        IntoFrames {
-            inner: match self.repr {
-                Repr::Many(frames) => IntoFramesInner::Many(frames.into_iter()),
-                Repr::Inline(inline) if inline.is_two() => {
-                    IntoFramesInner::Many(self.inline_frames().into_iter())
-                }
-                #[cfg(not(loom))]
-                routed @ Repr::Routed(..) => {
-                    IntoFramesInner::Many(Msg { repr: routed }.into_vec().into_iter())
-                }
-                routed @ Repr::RoutedOne(..) => {
-                    IntoFramesInner::Many(Msg { repr: routed }.into_vec().into_iter())
-                }
-                single => IntoFramesInner::One(Some(single.into_first())),
-            },
-        }
+        let inner = if self.is_single() {
+            IntoFramesInner::One(Some(self.repr.into_first()))
+        } else {
+            IntoFramesInner::Many(self.into_list(0).into_iter())
+        };
+        IntoFrames { inner }
     }
 
     /// The frame of a single-frame message as `Bytes` (an inline frame is
