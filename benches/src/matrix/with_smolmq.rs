@@ -167,24 +167,17 @@ impl Sock {
         m
     }
 
-    /// Sends `m`: at once if it can go, else waiting (at most STALL).
+    /// Sends `m` with a blocking send (at most STALL), as an application
+    /// calling `zmq_send` without flags does: it may wait, at the HWM or
+    /// when smolmq paces a sender far ahead of its connection.
     ///
-    /// `send_blocking` / `recv_blocking` with SNDTIMEO / RCVTIMEO set read
-    /// the clock on every call, to compute the deadline, even when they do
-    /// not wait (11.6 % of the samples of a DEALER_ROUTER tcp 64 B run
-    /// were `clock_gettime`); libzmq reads it only once it must wait. The
-    /// matrix sets the timeouts only to bound a stalled run, so it tries
-    /// first and blocks only when that would block: what smolmq costs with
-    /// the timeouts unset, the default.
+    /// (The matrix used to try a non-blocking send first, because
+    /// `send_blocking` read the clock on every call when SNDTIMEO was set;
+    /// it reads it only once it must wait now.)
     fn send(&mut self, m: Msg) -> Result<(), String> {
-        match self.s.try_send(m) {
-            Ok(()) => Ok(()),
-            Err(e) if e.error().is_would_block() => self
-                .s
-                .send_blocking(e.into_msg())
-                .map_err(|e| format!("send: {}", e.into_error())),
-            Err(e) => Err(format!("send: {}", e.into_error())),
-        }
+        self.s
+            .send_blocking(m)
+            .map_err(|e| format!("send: {}", e.into_error()))
     }
 
     /// The body size of `m` (without a ROUTER's id frame).

@@ -158,6 +158,17 @@ fn low_water_mark(hwm: usize) -> usize {
     }
 }
 
+/// How many messages the reader of a pipe without a HWM takes between two
+/// reports of its count, while the writer asks for them (see
+/// [`Pipe::lead`]).
+#[cfg(not(loom))]
+pub const LEAD_REPORT_EVERY: usize = 8;
+/// How many messages the reader of a pipe without a HWM takes between two
+/// reports of its count, while the writer asks for them (see
+/// [`Pipe::lead`]); every message under loom, to keep the model small.
+#[cfg(loom)]
+pub const LEAD_REPORT_EVERY: usize = 1;
+
 /// Flow-control state of one direction.
 struct Flow {
     /// Most messages in flight; 0 for no limit.
@@ -166,8 +177,14 @@ struct Flow {
     lwm: usize,
     /// Messages read, as last reported by the reader (wrapping).
     read: AtomicUsize,
-    /// The writer was refused and waits for room.
+    /// The writer was refused and waits for room (or, without a HWM, waits
+    /// for its lead to shrink: [`Pipe::wait_lead`]).
     writer_waiting: AtomicBool,
+    /// Without a HWM: the writer wants the reader's count (it asked for its
+    /// [`Pipe::lead`]), so the reader reports it every
+    /// [`LEAD_REPORT_EVERY`] messages. A hint: both sides access it
+    /// relaxed.
+    lead_wanted: AtomicBool,
 }
 
 impl Flow {
@@ -177,6 +194,7 @@ impl Flow {
             lwm: low_water_mark(hwm),
             read: AtomicUsize::new(0),
             writer_waiting: AtomicBool::new(false),
+            lead_wanted: AtomicBool::new(false),
         }
     }
 }
@@ -346,6 +364,77 @@ impl<T> Pipe<T> {
         false
     }
 
+    /// Messages written on this end so far (wrapping).
+    #[inline]
+    pub fn written(&self) -> usize {
+        self.written
+    }
+
+    /// How many messages written on this end the reader has not taken yet,
+    /// as far as the reader has told: an upper bound of the true count.
+    ///
+    /// With a HWM the reader reports its count every LWM messages anyway.
+    /// Without one it reports nothing until a writer asks, here: from then
+    /// on every [`LEAD_REPORT_EVERY`] messages, until
+    /// [`stop_lead_reports`](Pipe::stop_lead_reports). So the first answer
+    /// after a quiet time is usually too high: ask again after the reader
+    /// had time to report.
+    pub fn lead(&mut self) -> usize {
+        let flow = &self.shared.flow[self.side];
+        if flow.hwm == 0 && !flow.lead_wanted.load(Ordering::Relaxed) {
+            flow.lead_wanted.store(true, Ordering::Relaxed);
+        }
+        self.peer_read = flow.read.load(Ordering::Acquire);
+        self.written.wrapping_sub(self.peer_read)
+    }
+
+    /// Without a HWM: tells the reader it need not report its count any
+    /// more (until the next [`lead`](Pipe::lead)), sparing it an atomic
+    /// write every [`LEAD_REPORT_EVERY`] messages.
+    pub fn stop_lead_reports(&self) {
+        let flow = &self.shared.flow[self.side];
+        if flow.hwm == 0 {
+            flow.lead_wanted.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// The reader's count of messages taken, as last loaded by
+    /// [`lead`](Pipe::lead) or [`check_write`](Pipe::check_write)
+    /// (wrapping): it moves when the reader reads and reports.
+    #[inline]
+    pub fn read_seen(&self) -> usize {
+        self.peer_read
+    }
+
+    /// For a writer whose [`lead`](Pipe::lead) is `at_least` or more:
+    /// returns `true` if it is below `at_least` now; otherwise registers
+    /// for a [`PipeEvents::writable`] event, which comes with the reader's
+    /// next report of its count (or [`PipeEvents::closed`] when the reader
+    /// goes), and returns `false`.
+    ///
+    /// Nothing is refused either way: the writer decides what to do while
+    /// it waits (`Socket::send_blocking` waits a little, see there). A
+    /// reader that had not yet seen the request for reports when it took
+    /// its last messages sends none: a writer must bound its wait.
+    pub fn wait_lead(&mut self, at_least: usize) -> bool {
+        if self.lead() < at_least {
+            return true;
+        }
+        // Make sure the reader can see everything, or it could never catch
+        // up.
+        self.flush();
+        // Announce the wait, then look once more: the same handshake as
+        // `check_write_slow`'s, so no report is missed.
+        let flow = &self.shared.flow[self.side];
+        flow.writer_waiting.store(true, Ordering::Relaxed);
+        self.peer_read = flow.read.fetch_add(0, Ordering::AcqRel);
+        if self.written.wrapping_sub(self.peer_read) < at_least {
+            flow.writer_waiting.store(false, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+
     /// Writes a message; it reaches the peer at the next
     /// [`flush`](Pipe::flush).
     ///
@@ -424,10 +513,29 @@ impl<T> Pipe<T> {
     fn account_read(&mut self, msg: T) -> T {
         self.read = self.read.wrapping_add(1);
         let flow = &self.shared.flow[self.peer()];
-        if flow.hwm != 0 && self.read.wrapping_sub(self.read_reported) >= flow.lwm {
-            self.report_read();
+        if flow.hwm != 0 {
+            if self.read.wrapping_sub(self.read_reported) >= flow.lwm {
+                self.report_read();
+            }
+        } else if self.read.wrapping_sub(self.read_reported) >= LEAD_REPORT_EVERY {
+            self.report_lead();
         }
         msg
+    }
+
+    /// Without a HWM, every [`LEAD_REPORT_EVERY`] messages: reports our
+    /// count if the writer asked for it, else only remembers that we
+    /// looked (so the flag is read once per that many messages).
+    #[cold]
+    fn report_lead(&mut self) {
+        if self.shared.flow[self.peer()]
+            .lead_wanted
+            .load(Ordering::Relaxed)
+        {
+            self.report_read();
+        } else {
+            self.read_reported = self.read;
+        }
     }
 
     /// True if [`read`](Pipe::read) would return a message now. When it

@@ -109,3 +109,37 @@ fn patient_reader_is_woken_by_the_next_flush() {
         assert_eq!(reader.join().unwrap(), vec![0, 1]);
     });
 }
+
+#[test]
+fn writer_waiting_for_its_lead_is_woken_by_the_reader() {
+    loom::model(|| {
+        // No HWM: the writer asks for the reader's count before writing
+        // (as pacing does, a few reports before it waits), writes two
+        // messages and waits until the reader has taken both. Every
+        // interleaving either sees the reader's report in `wait_lead` or
+        // gets the wake-up.
+        let (mut tx, mut rx) = pipe_pair::<usize>(0, 0);
+        let tx_wake = Arc::new(Wake(Notify::new()));
+        let rx_wake = Arc::new(Wake(Notify::new()));
+        tx.attach(tx_wake.clone(), 0);
+        rx.attach(rx_wake.clone(), 1);
+        assert_eq!(tx.lead(), 0);
+        tx.write(0).unwrap();
+        tx.write(1).unwrap();
+        let reader = thread::spawn(move || {
+            let mut got = Vec::new();
+            while got.len() < 2 {
+                match rx.read() {
+                    Some(m) => got.push(m),
+                    None => rx_wake.0.wait(),
+                }
+            }
+            got
+        });
+        while !tx.wait_lead(1) {
+            tx_wake.0.wait();
+        }
+        assert_eq!(tx.lead(), 0);
+        assert_eq!(reader.join().unwrap(), vec![0, 1]);
+    });
+}

@@ -162,3 +162,82 @@ fn large_hwm_reports_before_the_writer_stalls() {
     }
     assert!(log.take().is_empty(), "the writer never had to wait");
 }
+
+#[test]
+fn an_unlimited_pipe_reports_the_readers_count_only_while_asked() {
+    use smolmq_core::pipe::LEAD_REPORT_EVERY;
+    let (mut a, mut b) = pipe_pair::<u32>(0, 0);
+    for i in 0..100 {
+        a.write(i).unwrap();
+    }
+    a.flush();
+    // Nothing read yet; asking starts the reports.
+    assert_eq!(a.lead(), 100);
+    for i in 0..50 {
+        assert_eq!(b.read(), Some(i));
+    }
+    let lead = a.lead();
+    assert!(
+        (50..50 + LEAD_REPORT_EVERY).contains(&lead),
+        "lead {lead} after 50 of 100 read"
+    );
+    // Told to stop, the reader reports no more.
+    a.stop_lead_reports();
+    for i in 50..90 {
+        assert_eq!(b.read(), Some(i));
+    }
+    assert_eq!(a.read_seen(), 100 - lead);
+    // Asked again, it reports from its next messages on.
+    a.lead();
+    for i in 90..100 {
+        assert_eq!(b.read(), Some(i));
+    }
+    assert!(a.lead() < LEAD_REPORT_EVERY, "all read");
+    assert_eq!(a.written(), 100);
+}
+
+#[test]
+fn a_writer_waiting_for_its_lead_is_woken_by_the_next_report() {
+    use smolmq_core::pipe::LEAD_REPORT_EVERY;
+    let (mut a, mut b) = pipe_pair::<usize>(0, 0);
+    let log = Arc::new(Log::default());
+    a.attach(log.clone(), 7);
+    a.lead();
+    let n = 4 * LEAD_REPORT_EVERY;
+    for i in 0..n {
+        a.write(i).unwrap();
+    }
+    // Not flushed: waiting publishes what was written, or the reader
+    // could never catch up.
+    assert!(!a.wait_lead(LEAD_REPORT_EVERY));
+    for i in 0..LEAD_REPORT_EVERY {
+        assert_eq!(b.read(), Some(i));
+    }
+    assert_eq!(log.take(), [("writable", 7)], "woken at the first report");
+    // Still too far ahead: wait again, woken again.
+    assert!(!a.wait_lead(LEAD_REPORT_EVERY));
+    for i in LEAD_REPORT_EVERY..3 * LEAD_REPORT_EVERY {
+        assert_eq!(b.read(), Some(i));
+    }
+    assert_eq!(log.take(), [("writable", 7)], "one event per wait");
+    assert!(a.wait_lead(LEAD_REPORT_EVERY + 1), "caught up");
+    // A reader that keeps reading wakes no one who is not waiting.
+    for i in 3 * LEAD_REPORT_EVERY..n {
+        assert_eq!(b.read(), Some(i));
+    }
+    assert!(log.take().is_empty());
+}
+
+#[test]
+fn a_pipe_with_a_hwm_tells_the_lead_without_being_asked() {
+    let (mut a, mut b) = pipe_pair::<u32>(100, 0);
+    for i in 0..80 {
+        a.write(i).unwrap();
+    }
+    a.flush();
+    for i in 0..60 {
+        assert_eq!(b.read(), Some(i));
+    }
+    // The LWM of a HWM of 100 is 50: one report so far.
+    assert_eq!(a.lead(), 30);
+}

@@ -65,7 +65,7 @@
 //! it out again and arms its event anew. No message is lost or reordered
 //! within a pipe either way.
 
-use crate::pipe::{Pipe, WriteError};
+use crate::pipe::{Pipe, WriteError, LEAD_REPORT_EVERY};
 use crate::{Error, Msg, Wire};
 use bytes::Bytes;
 use smolmq_zmtp::SocketType;
@@ -192,6 +192,37 @@ struct Slot {
     pipe: Pipe<Msg>,
     /// Who is at the other end.
     peer: std::sync::Arc<PeerSlot>,
+    /// The pipe has no HWM, so its writes may be paced (see
+    /// [`Pipes::set_pacing`]).
+    unlimited: bool,
+    /// Pacing: the write count at which to look at the reader's count
+    /// next. The lead cannot reach the bound before (see
+    /// [`Pipes::check_lead`]), so no write before it looks.
+    check_at: usize,
+    /// Pacing: the reader was asked for its count at the last look.
+    asked: bool,
+    /// A pacing wait on this pipe ended with the reader not moving: its
+    /// count then. The pipe is not paced again until the count moves.
+    stalled_at: Option<usize>,
+}
+
+/// How far a paced writer may run ahead of a pipe's reader, in bytes of
+/// payload, before a blocking send waits for the reader to take half of
+/// it (see `Socket::send_blocking`): 4 MiB.
+pub const PACE_AHEAD: usize = 4 << 20;
+
+/// The longest a paced blocking send waits for a lagging reader to take
+/// half of its lead (see `Socket::send_blocking`): 2 ms, a few times what
+/// an I/O thread takes to write half of [`PACE_AHEAD`] to a local socket.
+pub const PACE_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// The lead in messages that [`PACE_AHEAD`] allows for messages of `size`
+/// bytes: never under 16 messages (twice [`LEAD_REPORT_EVERY`], so that
+/// a reader's reports come often enough for the writer to see half of the
+/// lead go), however large they are.
+#[inline]
+fn pace_bound(size: usize) -> usize {
+    (PACE_AHEAD / size.max(1)).max(2 * LEAD_REPORT_EVERY)
 }
 
 /// The pipes of a socket, one per peer.
@@ -210,6 +241,11 @@ pub struct Pipes {
     /// threads (blocking and `try_` receives), no for an async receive,
     /// whose task gives the thread to the executor's other tasks instead.
     patient: bool,
+    /// Whether writes note a pipe without a HWM whose reader lags far
+    /// behind (see [`Pipes::set_pacing`]).
+    pacing: bool,
+    /// The pipe found lagging by the last write, and its bound.
+    lagging: Option<(PipeId, usize)>,
 }
 
 impl Default for Pipes {
@@ -219,6 +255,8 @@ impl Default for Pipes {
             ended: Vec::new(),
             count: 0,
             patient: true,
+            pacing: false,
+            lagging: None,
         }
     }
 }
@@ -226,7 +264,15 @@ impl Default for Pipes {
 impl Pipes {
     /// Adds a pipe and returns its id.
     pub(crate) fn insert(&mut self, pipe: Pipe<Msg>, peer: std::sync::Arc<PeerSlot>) -> PipeId {
-        let slot = Some(Slot { pipe, peer });
+        let unlimited = pipe.hwm() == 0;
+        let slot = Some(Slot {
+            pipe,
+            peer,
+            unlimited,
+            check_at: 0,
+            asked: false,
+            stalled_at: None,
+        });
         self.count += 1;
         if let Some(i) = self.slots.iter().position(Option::is_none) {
             self.slots[i] = slot;
@@ -366,16 +412,106 @@ impl Pipes {
     /// [`send`](Pipes::send)). Errors as [`send`](Pipes::send).
     #[inline]
     pub fn write(&mut self, id: PipeId, msg: Msg) -> Result<(), WriteError<Msg>> {
+        let pacing = self.pacing;
         let Some(s) = self.slot_mut(id) else {
             return Err(WriteError::Closed(msg));
         };
+        let paced = pacing && s.unlimited;
+        let size = if paced { msg.size() } else { 0 };
         match s.pipe.write(msg) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                // `written >= check_at`, in wrapping counts.
+                if paced && s.pipe.written().wrapping_sub(s.check_at) <= usize::MAX / 2 {
+                    self.check_lead(id, pace_bound(size));
+                }
+                Ok(())
+            }
             Err(WriteError::Closed(msg)) => {
                 self.ended.push(id);
                 Err(WriteError::Closed(msg))
             }
             Err(full) => Err(full),
+        }
+    }
+
+    /// Pacing, at a write that reached pipe `id`'s `check_at`: look at
+    /// how far the reader is behind, and note the pipe for
+    /// [`Pipes::take_lagging`] if it is `bound` messages or more behind
+    /// (and not known to be stalled).
+    ///
+    /// The reader reports its count only while asked to (see
+    /// [`Pipe::lead`]), so the first look asks and comes back a few
+    /// reports later, and a look that finds the reader close behind stops
+    /// the reports and comes back when the lead could have reached the
+    /// bound: a stream whose reader keeps up costs its reader nothing and
+    /// its writer one look per `bound` messages.
+    #[cold]
+    #[inline(never)]
+    fn check_lead(&mut self, id: PipeId, bound: usize) {
+        let Some(s) = self.slot_mut(id) else {
+            return;
+        };
+        let lead = s.pipe.lead();
+        let written = s.pipe.written();
+        if !s.asked {
+            s.asked = true;
+            s.check_at = written.wrapping_add(2 * LEAD_REPORT_EVERY);
+            return;
+        }
+        if lead < bound {
+            if lead < bound / 4 {
+                s.pipe.stop_lead_reports();
+                s.asked = false;
+            }
+            // `lead` is at least the true lead, which grows by one per
+            // write at most.
+            s.check_at = written.wrapping_add(bound - lead);
+            return;
+        }
+        s.check_at = written.wrapping_add(1);
+        if s.stalled_at == Some(s.pipe.read_seen()) {
+            return;
+        }
+        s.stalled_at = None;
+        self.lagging = Some((id, bound));
+    }
+
+    /// Whether writes look for pipes without a HWM whose reader lags far
+    /// behind: the socket turns it on for socket types whose send waits
+    /// at the HWM (PAIR, DEALER, PUSH, REQ, REP, ...), and acts on what
+    /// they find in a blocking send only (`Socket::send_blocking`).
+    #[cfg(not(loom))]
+    pub(crate) fn set_pacing(&mut self, pacing: bool) {
+        self.pacing = pacing;
+    }
+
+    /// The pipe a write since the last call found more than
+    /// [`PACE_AHEAD`] ahead of its reader (as a count of messages of the
+    /// size written), if any.
+    #[cfg(not(loom))]
+    pub(crate) fn take_lagging(&mut self) -> Option<(PipeId, usize)> {
+        self.lagging.take()
+    }
+
+    /// For a paced send: `true` if pipe `id`'s lead is below `at_least`
+    /// (or the pipe is gone); otherwise the socket gets a
+    /// [`PipeEvent::Writable`] at the reader's next report
+    /// ([`Pipe::wait_lead`]).
+    #[cfg(not(loom))]
+    pub(crate) fn wait_lead(&mut self, id: PipeId, at_least: usize) -> bool {
+        match self.slot_mut(id) {
+            Some(s) => s.pipe.is_peer_gone() || s.pipe.wait_lead(at_least),
+            None => true,
+        }
+    }
+
+    /// A paced send waited for pipe `id` and its reader did not move: do
+    /// not pace it again until the reader's count moves.
+    #[cfg(not(loom))]
+    pub(crate) fn stalled(&mut self, id: PipeId) {
+        if let Some(s) = self.slot_mut(id) {
+            s.pipe.lead();
+            s.stalled_at = Some(s.pipe.read_seen());
         }
     }
 
@@ -599,5 +735,84 @@ impl Pattern for Pair {
             Some(msg) => Ok(msg),
             None => Err(Error::WouldBlock),
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod pacing_tests {
+    use super::*;
+    use crate::pipe::pipe_pair;
+
+    /// A message of 128 KiB without copying: 32 of them are PACE_AHEAD.
+    fn big() -> Msg {
+        static BODY: [u8; 128 << 10] = [7; 128 << 10];
+        Msg::from(Bytes::from_static(&BODY))
+    }
+
+    /// Pacing pipes with one pipe without a HWM, and the reader's end.
+    fn one_pipe() -> (Pipes, PipeId, Pipe<Msg>) {
+        let (ours, theirs) = pipe_pair(0, 0);
+        let mut pipes = Pipes::default();
+        pipes.set_pacing(true);
+        let id = pipes.insert(ours, std::sync::Arc::new(PeerSlot::new(Peer::default())));
+        (pipes, id, theirs)
+    }
+
+    #[test]
+    fn a_reader_that_keeps_up_is_never_lagging() {
+        let (mut pipes, id, mut theirs) = one_pipe();
+        for _ in 0..20 * pace_bound(big().size()) {
+            pipes.send(id, big()).unwrap();
+            assert!(theirs.read().is_some());
+            assert_eq!(pipes.take_lagging(), None);
+        }
+    }
+
+    #[test]
+    fn a_reader_a_bound_behind_is_lagging_until_stalled_then_again_once_it_reads() {
+        let (mut pipes, id, mut theirs) = one_pipe();
+        let bound = pace_bound(big().size());
+        assert_eq!(bound, 32);
+        for n in 1..bound {
+            pipes.send(id, big()).unwrap();
+            assert_eq!(pipes.take_lagging(), None, "{n} written");
+        }
+        pipes.send(id, big()).unwrap();
+        assert_eq!(pipes.take_lagging(), Some((id, bound)));
+        // Still behind at every write, until a wait says it is stalled.
+        pipes.send(id, big()).unwrap();
+        assert_eq!(pipes.take_lagging(), Some((id, bound)));
+        pipes.stalled(id);
+        for _ in 0..bound {
+            pipes.send(id, big()).unwrap();
+            assert_eq!(pipes.take_lagging(), None, "stalled");
+        }
+        // It reads (and reports), but is still far behind.
+        for _ in 0..LEAD_REPORT_EVERY {
+            assert!(theirs.read().is_some());
+        }
+        pipes.send(id, big()).unwrap();
+        assert_eq!(pipes.take_lagging(), Some((id, bound)));
+        // Caught up to under half the bound: the wait is over.
+        let target = bound.div_ceil(2);
+        assert!(!pipes.wait_lead(id, target));
+        while theirs.read().is_some() {}
+        assert!(pipes.wait_lead(id, target));
+    }
+
+    #[test]
+    fn pipes_with_a_hwm_or_without_pacing_are_left_alone() {
+        let (ours, _theirs) = pipe_pair(1 << 20, 0);
+        let mut pipes = Pipes::default();
+        pipes.set_pacing(true);
+        let id = pipes.insert(ours, std::sync::Arc::new(PeerSlot::new(Peer::default())));
+        let (mut unpaced, other, _theirs2) = one_pipe();
+        unpaced.set_pacing(false);
+        for _ in 0..100 {
+            pipes.send(id, big()).unwrap();
+            unpaced.send(other, big()).unwrap();
+        }
+        assert_eq!(pipes.take_lagging(), None);
+        assert_eq!(unpaced.take_lagging(), None);
     }
 }

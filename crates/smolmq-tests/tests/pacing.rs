@@ -1,0 +1,128 @@
+//! Pacing of blocking sends without a HWM (`Socket::send_blocking`,
+//! "Pacing without a HWM"): everything is delivered, in order; a peer that
+//! does not read holds a sender up once, not at every send; non-blocking
+//! sends never wait.
+
+use bytes::Bytes;
+use smolmq_core::pattern::{PACE_AHEAD, PACE_WAIT};
+use smolmq_core::{Msg, Socket};
+use smolmq_tests::{bind, context, socket_with, Transport, ALL};
+use std::time::Instant;
+
+/// Large enough that a few dozen of them are more than [`PACE_AHEAD`].
+const BIG: usize = 128 << 10;
+
+/// Messages a test sends: several times the paced lead.
+const COUNT: usize = 8 * PACE_AHEAD / BIG;
+
+/// A PAIR socket without a HWM either way.
+fn unlimited(ctx: &smolmq_core::Context) -> Socket {
+    socket_with(ctx, |o| {
+        o.sndhwm = 0;
+        o.rcvhwm = 0;
+    })
+}
+
+/// Message `i`: `BIG` bytes, each the low byte of `i`, the first eight
+/// its number.
+fn numbered(i: usize) -> Msg {
+    let mut body = vec![i as u8; BIG];
+    body[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    Msg::from(Bytes::from(body))
+}
+
+/// Which message `m` is, checking that its body is intact.
+fn number_of(m: &Msg) -> usize {
+    let body = m.first();
+    assert_eq!(body.len(), BIG, "size");
+    let i = u64::from_le_bytes(body[..8].try_into().unwrap()) as usize;
+    assert!(
+        body[8..].iter().all(|&b| b == i as u8),
+        "message {i} corrupted"
+    );
+    i
+}
+
+/// Sends messages `0..count` with blocking sends; returns how many of the
+/// sends took [`PACE_WAIT`] or longer.
+fn send_all(s: &mut Socket, count: usize) -> usize {
+    let mut slow = 0;
+    for i in 0..count {
+        let msg = numbered(i);
+        let started = Instant::now();
+        s.send_blocking(msg).expect("send");
+        if started.elapsed() >= PACE_WAIT {
+            slow += 1;
+        }
+    }
+    slow
+}
+
+#[test]
+fn a_paced_stream_arrives_whole_and_in_order() {
+    for t in ALL {
+        let ctx = context();
+        let mut server = unlimited(&ctx);
+        let endpoint = bind(&mut server, t);
+        let mut client = unlimited(&ctx);
+        client.connect(&endpoint).unwrap();
+        let reader = std::thread::spawn(move || {
+            for i in 0..COUNT {
+                let m = server.recv_blocking().expect("recv");
+                assert_eq!(number_of(&m), i, "{t:?}: out of order");
+            }
+            server
+        });
+        send_all(&mut client, COUNT);
+        let _server = reader.join().expect("reader");
+    }
+}
+
+#[test]
+fn a_peer_that_does_not_read_holds_a_blocking_sender_up_once() {
+    // Over tcp, a listener that accepts and never speaks: the ZMTP
+    // handshake never ends, so nothing leaves the client's pipe. Over
+    // inproc, a bound socket that does not read.
+    let raw = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp = format!("tcp://{}", raw.local_addr().unwrap());
+    for t in [Transport::Tcp, Transport::Inproc] {
+        let ctx = context();
+        let mut server = unlimited(&ctx);
+        let endpoint = match t {
+            Transport::Tcp => tcp.clone(),
+            _ => bind(&mut server, t),
+        };
+        let mut client = unlimited(&ctx);
+        client.connect(&endpoint).unwrap();
+        let slow = send_all(&mut client, COUNT);
+        // Paced at every send past the lead, the sender would take
+        // PACE_WAIT for each of the last 7/8 of them; a busy machine
+        // makes a few sends slow anyway.
+        assert!(
+            slow < COUNT / 2,
+            "{t:?}: {slow} of {COUNT} sends waited {PACE_WAIT:?} or more"
+        );
+        if t == Transport::Inproc {
+            // All queued, none lost.
+            for i in 0..COUNT {
+                assert_eq!(number_of(&server.recv_blocking().unwrap()), i);
+            }
+        }
+    }
+    drop(raw);
+}
+
+#[test]
+fn non_blocking_sends_without_a_hwm_are_never_refused() {
+    let raw = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ctx = context();
+    let mut client = unlimited(&ctx);
+    client
+        .connect(&format!("tcp://{}", raw.local_addr().unwrap()))
+        .unwrap();
+    for i in 0..COUNT {
+        client
+            .try_send(numbered(i))
+            .unwrap_or_else(|e| panic!("message {i}: {}", e.error()));
+    }
+}
