@@ -831,9 +831,9 @@ impl Socket {
     /// each new one is fresh memory that the kernel zeroes page by page on
     /// first touch, on the sender's thread, and that has left the caches
     /// by the time the I/O thread writes it out. Keeping the lead to a few
-    /// MiB made 64 KiB and 128 KiB streams over tcp and ipc 20-35 %
-    /// faster on the project's 2-core test machine and cut the page faults
-    /// ninefold (`docs/benchmarks.md`, "Pacing a sender without a HWM").
+    /// MiB cut the page faults of a 128 KiB stream over ipc ninefold and
+    /// its CPU time by a quarter on the project's 2-core test machine
+    /// (`docs/benchmarks.md`, "Pacing a sender without a HWM").
     pub fn send_blocking(&mut self, msg: Msg) -> std::result::Result<(), SendError> {
         // The clock is read only once the send has to wait: a send that
         // goes through at once (the common case) costs no clock read.
