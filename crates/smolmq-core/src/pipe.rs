@@ -345,6 +345,15 @@ impl<T> Pipe<T> {
         if self.written.wrapping_sub(self.peer_read) < hwm {
             return true;
         }
+        self.wait_below(hwm)
+    }
+
+    /// The writer's side of waiting for the reader: flushes, announces
+    /// that it waits until fewer than `bound` of its messages are unread,
+    /// and looks once more. `true` if that is already so (no wait);
+    /// otherwise the reader's next report of its count sends
+    /// [`PipeEvents::writable`].
+    fn wait_below(&mut self, bound: usize) -> bool {
         // Make sure the reader can see everything, or it could never make
         // room.
         self.flush();
@@ -357,7 +366,7 @@ impl<T> Pipe<T> {
         let flow = &self.shared.flow[self.side];
         flow.writer_waiting.store(true, Ordering::Relaxed);
         self.peer_read = flow.read.fetch_add(0, Ordering::AcqRel);
-        if self.written.wrapping_sub(self.peer_read) < hwm {
+        if self.written.wrapping_sub(self.peer_read) < bound {
             flow.writer_waiting.store(false, Ordering::Relaxed);
             return true;
         }
@@ -420,19 +429,7 @@ impl<T> Pipe<T> {
         if self.lead() < at_least {
             return true;
         }
-        // Make sure the reader can see everything, or it could never catch
-        // up.
-        self.flush();
-        // Announce the wait, then look once more: the same handshake as
-        // `check_write_slow`'s, so no report is missed.
-        let flow = &self.shared.flow[self.side];
-        flow.writer_waiting.store(true, Ordering::Relaxed);
-        self.peer_read = flow.read.fetch_add(0, Ordering::AcqRel);
-        if self.written.wrapping_sub(self.peer_read) < at_least {
-            flow.writer_waiting.store(false, Ordering::Relaxed);
-            return true;
-        }
-        false
+        self.wait_below(at_least)
     }
 
     /// Writes a message; it reaches the peer at the next
