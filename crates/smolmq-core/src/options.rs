@@ -98,8 +98,8 @@ pub const LOOPBACK_SNDBUF: u32 = 128 * 1024;
 pub struct SocketOptions {
     /// `ZMQ_SNDHWM`: the most messages queued for sending to one peer
     /// before sends block (or fail, or drop, per pattern). 0 means no
-    /// limit: nothing is refused or dropped, though a blocking send far
-    /// ahead of its peer waits a little for it (see
+    /// limit: nothing is refused or dropped, though a blocking send of a
+    /// socket with one peer, far ahead of it, waits a little for it (see
     /// [`Socket::send_blocking`](crate::Socket::send_blocking), "Pacing").
     pub sndhwm: usize,
     /// `ZMQ_RCVHWM`: the most messages queued as received from one peer

@@ -29,7 +29,8 @@
 //!   flushed messages;
 //! * [`writable`](PipeEvents::writable): the owner's last
 //!   [`write`](Pipe::write) was refused at the HWM, and the reader has since
-//!   made room;
+//!   made room (or the owner waits for its lead to shrink,
+//!   [`wait_lead`](Pipe::wait_lead), and the reader has taken enough);
 //! * [`closed`](PipeEvents::closed): the peer end was dropped.
 //!
 //! So an owner keeps reading (or writing) until refused and then waits for
@@ -78,7 +79,8 @@ use std::fmt;
 pub trait PipeEvents: Send + Sync + 'static {
     /// The pipe has messages again after [`Pipe::read`] found it empty.
     fn readable(&self, token: usize);
-    /// The pipe has room again after [`Pipe::write`] was refused at the HWM.
+    /// The pipe has room again after [`Pipe::write`] was refused at the HWM
+    /// (or the lead a [`Pipe::wait_lead`] waits for is reached).
     fn writable(&self, token: usize);
     /// The peer end was dropped. Messages it flushed before can still be
     /// read; then [`Pipe::read`] returns `None` for good and
@@ -180,6 +182,12 @@ struct Flow {
     /// The writer was refused and waits for room (or, without a HWM, waits
     /// for its lead to shrink: [`Pipe::wait_lead`]).
     writer_waiting: AtomicBool,
+    /// The read count (wrapping) the waiting writer waits for: a report
+    /// below it does not wake the writer, so a wait for many messages
+    /// costs one wake-up, not one per report. Written by the writer
+    /// before it announces the wait, read by the reader after its report
+    /// (both ordered by the read-modify-writes on `read`).
+    wake_at: AtomicUsize,
     /// Without a HWM: the writer wants the reader's count (it asked for its
     /// [`Pipe::lead`]), so the reader reports it every
     /// [`LEAD_REPORT_EVERY`] messages. A hint: both sides access it
@@ -194,6 +202,7 @@ impl Flow {
             lwm: low_water_mark(hwm),
             read: AtomicUsize::new(0),
             writer_waiting: AtomicBool::new(false),
+            wake_at: AtomicUsize::new(0),
             lead_wanted: AtomicBool::new(false),
         }
     }
@@ -364,6 +373,11 @@ impl<T> Pipe<T> {
         // lost. (A plain store/load pair would need SeqCst's store-load
         // ordering, which the RMW makes explicit and loom can check.)
         let flow = &self.shared.flow[self.side];
+        // Fewer than `bound` unread once the reader has read this many.
+        flow.wake_at.store(
+            self.written.wrapping_sub(bound).wrapping_add(1),
+            Ordering::Relaxed,
+        );
         flow.writer_waiting.store(true, Ordering::Relaxed);
         self.peer_read = flow.read.fetch_add(0, Ordering::AcqRel);
         if self.written.wrapping_sub(self.peer_read) < bound {
@@ -544,14 +558,19 @@ impl<T> Pipe<T> {
     }
 
     /// Tells the writer how many messages we have taken, and wakes it if it
-    /// waits for room.
+    /// waits for room (or for its lead to shrink) and now has it.
     #[cold]
     fn report_read(&mut self) {
         let flow = &self.shared.flow[self.peer()];
-        // An RMW, paired with the writer's: see `check_write_slow`.
+        // An RMW, paired with the writer's: see `wait_below`. When ours
+        // comes after the writer's, it acquires the writer's `wake_at` and
+        // announcement; when it comes before, the writer saw our count and
+        // judged for itself, and a stale `wake_at` here can only wake it
+        // for nothing or leave the wake-up to a later report.
         flow.read.swap(self.read, Ordering::AcqRel);
         self.read_reported = self.read;
         if flow.writer_waiting.load(Ordering::Acquire)
+            && self.read.wrapping_sub(flow.wake_at.load(Ordering::Relaxed)) <= usize::MAX / 2
             && flow.writer_waiting.swap(false, Ordering::AcqRel)
         {
             self.shared

@@ -815,15 +815,19 @@ impl Socket {
     ///
     /// With SNDHWM 0 (no limit) nothing is ever refused or dropped, but a
     /// sender that is faster than its connection would queue without end.
-    /// So a blocking send of a socket whose sends wait at the HWM (all but
-    /// PUB, XPUB, RADIO, ROUTER, SERVER and PEER) that finds the peer's
+    /// So a blocking send of a socket whose sends wait at the HWM (PAIR,
+    /// DEALER, PUSH, REQ, CLIENT, SCATTER, CHANNEL) that finds the peer's
     /// pipe more than [`PACE_AHEAD`](crate::pattern::PACE_AHEAD) bytes
     /// behind (counted in messages of the size just sent, at least 16)
     /// waits, after its message is queued, until half of that has been
     /// taken, for at most [`PACE_WAIT`](crate::pattern::PACE_WAIT) and
-    /// never past SNDTIMEO. A peer that takes nothing in that time is
-    /// taken to be stalled and the pipe is not paced again until it reads:
-    /// a send to a peer that does not read waits once, not every time.
+    /// never past SNDTIMEO. A wait whose time runs out marks the pipe
+    /// stalled, and it is not paced again until its reader reports taking
+    /// more; a reader that has taken nothing since it was first asked is
+    /// never waited for: a send to a peer that does not read does not
+    /// wait. Only a socket with one peer paces (with several, one slow
+    /// peer would hold up the others' messages), and only a pipe without
+    /// a HWM (over inproc: SNDHWM and the peer's RCVHWM both 0).
     /// [`try_send`](Socket::try_send) and the async
     /// [`send`](Socket::send) never wait for this.
     ///
@@ -831,14 +835,17 @@ impl Socket {
     /// each new one is fresh memory that the kernel zeroes page by page on
     /// first touch, on the sender's thread, and that has left the caches
     /// by the time the I/O thread writes it out. Keeping the lead to a few
-    /// MiB cut the page faults of a 128 KiB stream over ipc ninefold and
-    /// its CPU time by a quarter on the project's 2-core test machine
+    /// MiB cut the page faults of a 128 KiB stream over ipc fourfold and
+    /// its CPU time by a fifth on the project's 2-core test machine
     /// (`docs/benchmarks.md`, "Pacing a sender without a HWM").
     pub fn send_blocking(&mut self, msg: Msg) -> std::result::Result<(), SendError> {
         // The clock is read only once the send has to wait: a send that
         // goes through at once (the common case) costs no clock read.
         let mut deadline = None;
         let mut msg = msg;
+        // A pipe found lagging by an earlier non-blocking send is not this
+        // send's business.
+        self.pipes.take_lagging();
         loop {
             match self.try_send(msg) {
                 Ok(()) => {
@@ -978,15 +985,15 @@ impl Socket {
         })
     }
 
-    /// Blocks until a command arrives (then handles it) or the deadline.
     /// Pacing, after a blocking send went through: pipe `id` has no HWM
     /// and its reader is `bound` messages (about [`PACE_AHEAD`](crate::pattern::PACE_AHEAD) bytes)
     /// behind. Waits until the reader has taken half of that, for at most
     /// [`PACE_WAIT`] (and not past the send's own deadline, when it had
-    /// one). A reader that takes nothing in that time is taken to be
-    /// stalled (a peer that does not read): the pipe is not paced again
-    /// until it reads, so a send to it never waits more than once in a
-    /// row.
+    /// one). A wait whose time runs out marks the pipe stalled: it is not
+    /// paced again until its reader reports taking more (so a peer that
+    /// does not read holds a sender up once, not at every send). Only a
+    /// socket with one peer paces: with several, one slow peer would hold
+    /// up the messages for all the others.
     ///
     /// Why: without a HWM nothing else keeps a fast sender from running
     /// far ahead of its connection's I/O thread, and every message queued
@@ -1001,7 +1008,14 @@ impl Socket {
         let until = Instant::now() + PACE_WAIT;
         let until = deadline.map_or(until, |d| d.min(until));
         let target = bound.div_ceil(2);
+        if self.pipes.len() != 1 {
+            return;
+        }
         while !self.pipes.wait_lead(id, target) {
+            if Instant::now() >= until {
+                self.pipes.stalled(id);
+                return;
+            }
             match self.wait(Some(until)) {
                 Ok(()) => {}
                 Err(Error::Timeout) => {
@@ -1013,6 +1027,7 @@ impl Socket {
         }
     }
 
+    /// Blocks until a command arrives (then handles it) or the deadline.
     fn wait(&mut self, deadline: Option<Instant>) -> Result<()> {
         let cmd = match deadline {
             None => self.commands.recv_blocking().map_err(|_| Error::Closed)?,
@@ -1072,25 +1087,27 @@ impl fmt::Debug for Socket {
     }
 }
 
-/// The error for a connect the pattern refused (PAIR already has a peer,
-/// ROUTER's CONNECT_ROUTING_ID already in use, ...).
 /// Whether sockets of `kind` pace their blocking sends on pipes without a
 /// HWM: those whose send waits at the HWM, so that a short wait is the
-/// kind of thing their sender expects. PUB, XPUB and RADIO never wait for
-/// a subscriber; a ROUTER (and SERVER, PEER) drops at the HWM rather than
-/// wait for one peer.
+/// kind of thing their sender expects (PAIR, DEALER, PUSH, REQ, CLIENT,
+/// SCATTER, CHANNEL). PUB, XPUB, RADIO and XSUB never wait for a peer; a
+/// ROUTER, REP, SERVER or PEER drops at the HWM rather than wait for one;
+/// the others do not send messages.
 fn paces(kind: SocketType) -> bool {
-    !matches!(
+    matches!(
         kind,
-        SocketType::Pub
-            | SocketType::XPub
-            | SocketType::Radio
-            | SocketType::Router
-            | SocketType::Server
-            | SocketType::Peer
+        SocketType::Pair
+            | SocketType::Dealer
+            | SocketType::Push
+            | SocketType::Req
+            | SocketType::Client
+            | SocketType::Scatter
+            | SocketType::Channel
     )
 }
 
+/// The error for a connect the pattern refused (PAIR already has a peer,
+/// ROUTER's CONNECT_ROUTING_ID already in use, ...).
 fn refused_peer(kind: SocketType, target: impl fmt::Display) -> Error {
     let why = match kind {
         SocketType::Pair => ": it takes one peer at a time",

@@ -126,6 +126,8 @@ fn writer_waiting_for_its_lead_is_woken_by_the_reader() {
         assert_eq!(tx.lead(), 0);
         tx.write(0).unwrap();
         tx.write(1).unwrap();
+        // The reader hands its end back rather than dropping it: a drop
+        // would wake the writer too (`closed`), hiding a lost `writable`.
         let reader = thread::spawn(move || {
             let mut got = Vec::new();
             while got.len() < 2 {
@@ -134,12 +136,13 @@ fn writer_waiting_for_its_lead_is_woken_by_the_reader() {
                     None => rx_wake.0.wait(),
                 }
             }
-            got
+            (got, rx)
         });
         while !tx.wait_lead(1) {
             tx_wake.0.wait();
         }
         assert_eq!(tx.lead(), 0);
-        assert_eq!(reader.join().unwrap(), vec![0, 1]);
+        let (got, _rx) = reader.join().unwrap();
+        assert_eq!(got, vec![0, 1]);
     });
 }

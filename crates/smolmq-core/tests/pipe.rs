@@ -186,9 +186,10 @@ fn an_unlimited_pipe_reports_the_readers_count_only_while_asked() {
     for i in 50..90 {
         assert_eq!(b.read(), Some(i));
     }
+    assert_eq!(a.lead(), lead, "no report after the stop");
     assert_eq!(a.read_seen(), 100 - lead);
-    // Asked again, it reports from its next messages on.
-    a.lead();
+    // Asked again (the `lead` above), it reports from its next messages
+    // on.
     for i in 90..100 {
         assert_eq!(b.read(), Some(i));
     }
@@ -207,20 +208,22 @@ fn a_writer_waiting_for_its_lead_is_woken_by_the_next_report() {
     for i in 0..n {
         a.write(i).unwrap();
     }
-    // Not flushed: waiting publishes what was written, or the reader
-    // could never catch up.
-    assert!(!a.wait_lead(LEAD_REPORT_EVERY));
-    for i in 0..LEAD_REPORT_EVERY {
+    // Wait until fewer than 2 reports' worth are unread. Not flushed:
+    // waiting publishes what was written, or the reader could never catch
+    // up.
+    let target = 2 * LEAD_REPORT_EVERY;
+    assert!(!a.wait_lead(target));
+    // Reports that leave the writer too far ahead do not wake it.
+    for i in 0..2 * LEAD_REPORT_EVERY {
         assert_eq!(b.read(), Some(i));
     }
-    assert_eq!(log.take(), [("writable", 7)], "woken at the first report");
-    // Still too far ahead: wait again, woken again.
-    assert!(!a.wait_lead(LEAD_REPORT_EVERY));
-    for i in LEAD_REPORT_EVERY..3 * LEAD_REPORT_EVERY {
+    assert!(log.take().is_empty(), "woken before the lead was reached");
+    // The report that brings the lead under the target does.
+    for i in 2 * LEAD_REPORT_EVERY..3 * LEAD_REPORT_EVERY {
         assert_eq!(b.read(), Some(i));
     }
-    assert_eq!(log.take(), [("writable", 7)], "one event per wait");
-    assert!(a.wait_lead(LEAD_REPORT_EVERY + 1), "caught up");
+    assert_eq!(log.take(), [("writable", 7)], "one wake-up for the wait");
+    assert!(a.wait_lead(target), "caught up");
     // A reader that keeps reading wakes no one who is not waiting.
     for i in 3 * LEAD_REPORT_EVERY..n {
         assert_eq!(b.read(), Some(i));

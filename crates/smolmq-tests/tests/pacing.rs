@@ -1,7 +1,7 @@
 //! Pacing of blocking sends without a HWM (`Socket::send_blocking`,
 //! "Pacing without a HWM"): everything is delivered, in order; a peer that
-//! does not read holds a sender up once, not at every send; non-blocking
-//! sends never wait.
+//! never read is not waited for, one that stops reading holds a sender up
+//! once, not at every send; non-blocking sends never wait.
 
 use bytes::Bytes;
 use smolmq_core::pattern::{PACE_AHEAD, PACE_WAIT};
@@ -46,16 +46,7 @@ fn number_of(m: &Msg) -> usize {
 /// Sends messages `0..count` with blocking sends; returns how many of the
 /// sends took [`PACE_WAIT`] or longer.
 fn send_all(s: &mut Socket, count: usize) -> usize {
-    let mut slow = 0;
-    for i in 0..count {
-        let msg = numbered(i);
-        let started = Instant::now();
-        s.send_blocking(msg).expect("send");
-        if started.elapsed() >= PACE_WAIT {
-            slow += 1;
-        }
-    }
-    slow
+    send_range(s, 0, count)
 }
 
 #[test]
@@ -78,38 +69,68 @@ fn a_paced_stream_arrives_whole_and_in_order() {
     }
 }
 
-#[test]
-fn a_peer_that_does_not_read_holds_a_blocking_sender_up_once() {
-    // Over tcp, a listener that accepts and never speaks: the ZMTP
-    // handshake never ends, so nothing leaves the client's pipe. Over
-    // inproc, a bound socket that does not read.
-    let raw = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let tcp = format!("tcp://{}", raw.local_addr().unwrap());
-    for t in [Transport::Tcp, Transport::Inproc] {
-        let ctx = context();
-        let mut server = unlimited(&ctx);
-        let endpoint = match t {
-            Transport::Tcp => tcp.clone(),
-            _ => bind(&mut server, t),
-        };
-        let mut client = unlimited(&ctx);
-        client.connect(&endpoint).unwrap();
-        let slow = send_all(&mut client, COUNT);
-        // Paced at every send past the lead, the sender would take
-        // PACE_WAIT for each of the last 7/8 of them; a busy machine
-        // makes a few sends slow anyway.
-        assert!(
-            slow < COUNT / 2,
-            "{t:?}: {slow} of {COUNT} sends waited {PACE_WAIT:?} or more"
-        );
-        if t == Transport::Inproc {
-            // All queued, none lost.
-            for i in 0..COUNT {
-                assert_eq!(number_of(&server.recv_blocking().unwrap()), i);
-            }
+/// Sends messages `from..to` with blocking sends; returns how many of
+/// the sends took [`PACE_WAIT`] or longer.
+fn send_range(s: &mut Socket, from: usize, to: usize) -> usize {
+    let mut slow = 0;
+    for i in from..to {
+        let msg = numbered(i);
+        let started = Instant::now();
+        s.send_blocking(msg).expect("send");
+        if started.elapsed() >= PACE_WAIT {
+            slow += 1;
         }
     }
-    drop(raw);
+    slow
+}
+
+#[test]
+fn a_peer_that_never_read_is_not_waited_for() {
+    // A tcp listener that never accepts: the kernel completes the
+    // connection, the ZMTP handshake never ends, nothing leaves the
+    // client's pipe and no count is ever reported.
+    let raw = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ctx = context();
+    let mut client = unlimited(&ctx);
+    client
+        .connect(&format!("tcp://{}", raw.local_addr().unwrap()))
+        .unwrap();
+    let slow = send_all(&mut client, COUNT);
+    // Paced, every send past the lead would take PACE_WAIT; a busy
+    // machine makes a few sends slow anyway.
+    assert!(
+        slow < COUNT / 2,
+        "{slow} of {COUNT} sends waited {PACE_WAIT:?} or more"
+    );
+}
+
+#[test]
+fn a_peer_that_stops_reading_holds_a_blocking_sender_up_once() {
+    let ctx = context();
+    let mut server = unlimited(&ctx);
+    let endpoint = bind(&mut server, Transport::Inproc);
+    let mut client = unlimited(&ctx);
+    client.connect(&endpoint).unwrap();
+    // Far ahead of a reader that has not read yet: not paced.
+    let first = COUNT / 4;
+    send_range(&mut client, 0, first);
+    // The reader takes a few (and reports), then stops.
+    for i in 0..16 {
+        assert_eq!(number_of(&server.recv_blocking().unwrap()), i);
+    }
+    // The next sends find it far behind: one waits the whole PACE_WAIT
+    // for it; then it counts as stalled and no send waits for it.
+    let slow = send_range(&mut client, first, COUNT);
+    assert!(slow >= 1, "pacing never waited");
+    assert!(
+        slow < (COUNT - first) / 2,
+        "{slow} of {} sends waited {PACE_WAIT:?} or more",
+        COUNT - first
+    );
+    // All queued, none lost.
+    for i in 16..COUNT {
+        assert_eq!(number_of(&server.recv_blocking().unwrap()), i);
+    }
 }
 
 #[test]

@@ -172,7 +172,8 @@ impl PeerSlot {
 pub enum PipeEvent {
     /// Messages arrived after a read found the pipe empty.
     Readable,
-    /// Room freed up after a write was refused at the HWM.
+    /// Room freed up after a write was refused at the HWM (or, for a
+    /// paced send, the reader reported taking more: `Pipe::wait_lead`).
     Writable,
     /// The peer end went away; what it sent can still be read, then the
     /// pipe ends and is detached.
@@ -201,6 +202,8 @@ struct Slot {
     check_at: usize,
     /// Pacing: the reader was asked for its count at the last look.
     asked: bool,
+    /// Pacing: the reader's count as last reported when it was asked.
+    asked_at: usize,
     /// A pacing wait on this pipe ended with the reader not moving: its
     /// count then. The pipe is not paced again until the count moves.
     stalled_at: Option<usize>,
@@ -215,6 +218,10 @@ pub const PACE_AHEAD: usize = 4 << 20;
 /// half of its lead (see `Socket::send_blocking`): 2 ms, a few times what
 /// an I/O thread takes to write half of [`PACE_AHEAD`] to a local socket.
 pub const PACE_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// The most writes between two looks at a paced pipe's reader (see
+/// `Pipes::check_lead`), whatever the size of the messages.
+const MAX_LOOK_GAP: usize = 1024;
 
 /// The lead in messages that [`PACE_AHEAD`] allows for messages of `size`
 /// bytes: never under 16 messages (twice [`LEAD_REPORT_EVERY`], so that
@@ -245,6 +252,7 @@ pub struct Pipes {
     /// behind (see [`Pipes::set_pacing`]).
     pacing: bool,
     /// The pipe found lagging by the last write, and its bound.
+    #[cfg_attr(loom, allow(dead_code))]
     lagging: Option<(PipeId, usize)>,
 }
 
@@ -271,6 +279,7 @@ impl Pipes {
             unlimited,
             check_at: 0,
             asked: false,
+            asked_at: 0,
             stalled_at: None,
         });
         self.count += 1;
@@ -416,12 +425,15 @@ impl Pipes {
         let Some(s) = self.slot_mut(id) else {
             return Err(WriteError::Closed(msg));
         };
-        let paced = pacing && s.unlimited;
-        let size = if paced { msg.size() } else { 0 };
+        // This write reaches `check_at` (`written + 1 >= check_at`, in
+        // wrapping counts): only then is the size needed.
+        let due = pacing
+            && s.unlimited
+            && s.pipe.written().wrapping_add(1).wrapping_sub(s.check_at) <= usize::MAX / 2;
+        let size = if due { msg.size() } else { 0 };
         match s.pipe.write(msg) {
             Ok(()) => {
-                // `written >= check_at`, in wrapping counts.
-                if paced && s.pipe.written().wrapping_sub(s.check_at) <= usize::MAX / 2 {
+                if due {
                     self.check_lead(id, pace_bound(size));
                 }
                 Ok(())
@@ -441,10 +453,14 @@ impl Pipes {
     ///
     /// The reader reports its count only while asked to (see
     /// [`Pipe::lead`]), so the first look asks and comes back a few
-    /// reports later, and a look that finds the reader close behind stops
-    /// the reports and comes back when the lead could have reached the
-    /// bound: a stream whose reader keeps up costs its reader nothing and
-    /// its writer one look per `bound` messages.
+    /// writes later; until the reader has reported once since, its count
+    /// is old and the look comes back again (a reader that takes nothing
+    /// is never waited for). A look that finds the reader less than half
+    /// the bound behind stops the reports and comes back when the lead
+    /// could have reached the bound (at most [`MAX_LOOK_GAP`] writes
+    /// later, as the bound depends on the size of the message at hand):
+    /// a stream whose reader keeps up costs its reader one flag load per
+    /// [`LEAD_REPORT_EVERY`] messages and its writer a look now and then.
     #[cold]
     #[inline(never)]
     fn check_lead(&mut self, id: PipeId, bound: usize) {
@@ -455,17 +471,24 @@ impl Pipes {
         let written = s.pipe.written();
         if !s.asked {
             s.asked = true;
+            s.asked_at = s.pipe.read_seen();
+            s.check_at = written.wrapping_add(2 * LEAD_REPORT_EVERY);
+            return;
+        }
+        if lead >= bound && s.pipe.read_seen() == s.asked_at {
+            // No report since we asked: the count is old, or the reader
+            // takes nothing. Look again later.
             s.check_at = written.wrapping_add(2 * LEAD_REPORT_EVERY);
             return;
         }
         if lead < bound {
-            if lead < bound / 4 {
+            if lead < bound / 2 {
                 s.pipe.stop_lead_reports();
                 s.asked = false;
             }
             // `lead` is at least the true lead, which grows by one per
             // write at most.
-            s.check_at = written.wrapping_add(bound - lead);
+            s.check_at = written.wrapping_add((bound - lead).min(MAX_LOOK_GAP));
             return;
         }
         s.check_at = written.wrapping_add(1);
@@ -478,8 +501,8 @@ impl Pipes {
 
     /// Whether writes look for pipes without a HWM whose reader lags far
     /// behind: the socket turns it on for socket types whose send waits
-    /// at the HWM (PAIR, DEALER, PUSH, REQ, REP, ...), and acts on what
-    /// they find in a blocking send only (`Socket::send_blocking`).
+    /// at the HWM (PAIR, DEALER, PUSH, REQ, ...), and acts on what they
+    /// find in a blocking send only (`Socket::send_blocking`).
     #[cfg(not(loom))]
     pub(crate) fn set_pacing(&mut self, pacing: bool) {
         self.pacing = pacing;
@@ -773,12 +796,25 @@ mod pacing_tests {
         let (mut pipes, id, mut theirs) = one_pipe();
         let bound = pace_bound(big().size());
         assert_eq!(bound, 32);
-        for n in 1..bound {
+        // A reader that has taken nothing is not waited for.
+        for n in 1..=4 * bound {
             pipes.send(id, big()).unwrap();
             assert_eq!(pipes.take_lagging(), None, "{n} written");
         }
-        pipes.send(id, big()).unwrap();
-        assert_eq!(pipes.take_lagging(), Some((id, bound)));
+        // Once it reads (and reports), it is found far behind within a
+        // few writes.
+        for _ in 0..LEAD_REPORT_EVERY {
+            assert!(theirs.read().is_some());
+        }
+        let mut found = None;
+        for _ in 0..2 * LEAD_REPORT_EVERY {
+            pipes.send(id, big()).unwrap();
+            if let Some(lagging) = pipes.take_lagging() {
+                found = Some(lagging);
+                break;
+            }
+        }
+        assert_eq!(found, Some((id, bound)));
         // Still behind at every write, until a wait says it is stalled.
         pipes.send(id, big()).unwrap();
         assert_eq!(pipes.take_lagging(), Some((id, bound)));
