@@ -36,6 +36,8 @@ fn writer_at_hwm_is_woken_by_the_reader() {
         let rx_wake = Arc::new(Wake(Notify::new()));
         tx.attach(tx_wake.clone(), 0);
         rx.attach(rx_wake.clone(), 1);
+        // The reader hands its end back rather than dropping it: a drop
+        // would wake the writer too (`closed`), hiding a lost `writable`.
         let reader = thread::spawn(move || {
             let mut got = Vec::new();
             while got.len() < 2 {
@@ -44,7 +46,7 @@ fn writer_at_hwm_is_woken_by_the_reader() {
                     None => rx_wake.0.wait(),
                 }
             }
-            got
+            (got, rx)
         });
         for i in 0..2 {
             let mut msg = i;
@@ -60,7 +62,8 @@ fn writer_at_hwm_is_woken_by_the_reader() {
             }
             tx.flush();
         }
-        assert_eq!(reader.join().unwrap(), vec![0, 1]);
+        let (got, _rx) = reader.join().unwrap();
+        assert_eq!(got, vec![0, 1]);
     });
 }
 
