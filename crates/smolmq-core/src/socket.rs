@@ -986,14 +986,13 @@ impl Socket {
     }
 
     /// Pacing, after a blocking send went through: pipe `id` has no HWM
-    /// and its reader is `bound` messages (about [`PACE_AHEAD`](crate::pattern::PACE_AHEAD) bytes)
-    /// behind. Waits until the reader has taken half of that, for at most
+    /// and its reader is `bound` messages (about
+    /// [`PACE_AHEAD`](crate::pattern::PACE_AHEAD) bytes) behind. Waits until the reader has taken half of that, for at most
     /// [`PACE_WAIT`] (and not past the send's own deadline, when it had
     /// one). A wait whose time runs out marks the pipe stalled: it is not
     /// paced again until its reader reports taking more (so a peer that
     /// does not read holds a sender up once, not at every send). Only a
-    /// socket with one peer paces: with several, one slow peer would hold
-    /// up the messages for all the others.
+    /// socket with one peer gets here (`Pipes::write` looks only then).
     ///
     /// Why: without a HWM nothing else keeps a fast sender from running
     /// far ahead of its connection's I/O thread, and every message queued
@@ -1008,15 +1007,13 @@ impl Socket {
         let until = Instant::now() + PACE_WAIT;
         let until = deadline.map_or(until, |d| d.min(until));
         let target = bound.div_ceil(2);
-        if self.pipes.len() != 1 {
-            return;
-        }
         while !self.pipes.wait_lead(id, target) {
-            if Instant::now() >= until {
-                self.pipes.stalled(id);
-                return;
-            }
-            match self.wait(Some(until)) {
+            // `wait` hands over a queued command even past its deadline.
+            let waited = match Instant::now() < until {
+                true => self.wait(Some(until)),
+                false => Err(Error::Timeout),
+            };
+            match waited {
                 Ok(()) => {}
                 Err(Error::Timeout) => {
                     self.pipes.stalled(id);

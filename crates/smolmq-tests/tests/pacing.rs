@@ -84,17 +84,23 @@ fn send_range(s: &mut Socket, from: usize, to: usize) -> usize {
     slow
 }
 
-#[test]
-fn a_peer_that_never_read_is_not_waited_for() {
-    // A tcp listener that never accepts: the kernel completes the
-    // connection, the ZMTP handshake never ends, nothing leaves the
-    // client's pipe and no count is ever reported.
+/// A client without a HWM connected to a tcp listener that never
+/// accepts: the kernel completes the connection, the ZMTP handshake never
+/// ends, nothing leaves the client's pipe and no count is ever reported.
+/// Keep the listener alive while the client is used.
+fn client_of_a_silent_listener(ctx: &smolmq_core::Context) -> (std::net::TcpListener, Socket) {
     let raw = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let ctx = context();
-    let mut client = unlimited(&ctx);
+    let mut client = unlimited(ctx);
     client
         .connect(&format!("tcp://{}", raw.local_addr().unwrap()))
         .unwrap();
+    (raw, client)
+}
+
+#[test]
+fn a_peer_that_never_read_is_not_waited_for() {
+    let ctx = context();
+    let (_raw, mut client) = client_of_a_silent_listener(&ctx);
     let slow = send_all(&mut client, COUNT);
     // Paced, every send past the lead would take PACE_WAIT; a busy
     // machine makes a few sends slow anyway.
@@ -135,12 +141,8 @@ fn a_peer_that_stops_reading_holds_a_blocking_sender_up_once() {
 
 #[test]
 fn non_blocking_sends_without_a_hwm_are_never_refused() {
-    let raw = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let ctx = context();
-    let mut client = unlimited(&ctx);
-    client
-        .connect(&format!("tcp://{}", raw.local_addr().unwrap()))
-        .unwrap();
+    let (_raw, mut client) = client_of_a_silent_listener(&ctx);
     for i in 0..COUNT {
         client
             .try_send(numbered(i))
