@@ -16,6 +16,12 @@
 //!   that got it. The clock stops when the second thread has dropped the
 //!   last one. This case needs two free cores: on a busy machine it
 //!   measures the scheduler more than the buffers.
+//! * `copy_128KiB`: no pool, no allocation: one thread copies 128 KiB from
+//!   one source into 1, 4 or 16 buffers in turn (`rotate-N`). The most a
+//!   sender that copies every message can send, with the buffers it copies
+//!   into held in its core's cache (1 and 4: 128 and 512 KiB) or not (16:
+//!   2 MiB, past a 1 MiB L2). The matrix's inproc cells at 128 KiB are
+//!   bounded by this copy (docs/benchmarks.md, thirteenth session).
 
 use bytes::{Bytes, BytesMut};
 use concurrent_queue::ConcurrentQueue;
@@ -54,6 +60,26 @@ fn cross_thread_pool() -> Pool {
 
 /// What every fill copies from.
 static SOURCE: [u8; SIZE] = [0x5a; SIZE];
+
+/// The size the copy case copies: the matrix's largest message.
+const LARGE: usize = 128 * 1024;
+/// Copies one iteration of the copy case makes.
+const COPIES: u64 = 100;
+
+/// `iters * COPIES` copies of `LARGE` bytes from one source into `rotate`
+/// buffers in turn (each filled once before the clock starts, so no copy
+/// meets a fresh page).
+fn copy_rotating(rotate: usize, iters: u64) -> Duration {
+    let source = vec![0x5au8; LARGE];
+    let mut buffers: Vec<Vec<u8>> = (0..rotate).map(|_| source.clone()).collect();
+    let start = Instant::now();
+    for i in 0..iters * COPIES {
+        let buffer = &mut buffers[i as usize % rotate];
+        buffer.copy_from_slice(black_box(&source));
+        black_box(buffer);
+    }
+    start.elapsed()
+}
 
 /// How an implementation makes, fills and freezes one buffer.
 trait Impl: Clone + Send + 'static {
@@ -242,6 +268,15 @@ fn main() {
     case.bench("bytesmut-alloc", figure, |iters| {
         cross_thread(&Plain, iters)
     });
+    case.finish();
+
+    let copies = Figure::Throughput { items: COPIES };
+    let mut case = report.case(&mut c, "copy_128KiB");
+    for rotate in [1, 4, 16] {
+        case.bench(&format!("rotate-{rotate}"), copies, |iters| {
+            copy_rotating(rotate, iters)
+        });
+    }
     case.finish();
 
     c.final_summary();
