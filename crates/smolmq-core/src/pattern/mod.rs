@@ -839,20 +839,43 @@ mod pacing_tests {
         assert!(pipes.wait_lead(id, target));
     }
 
+    /// Writes 150 messages, lets the reader take 100 (on a pipe with a
+    /// HWM of 200 that is one report, at its LWM), then writes 32 more:
+    /// on a paced pipe without a HWM the lead (50 or more) is past the
+    /// bound (32) and the reader has reported since it was asked. Whether
+    /// any write found the pipe lagging.
+    fn lagging_after_a_report(pipes: &mut Pipes, id: PipeId, theirs: &mut Pipe<Msg>) -> bool {
+        let mut found = false;
+        for _ in 0..150 {
+            pipes.send(id, big()).unwrap();
+            found |= pipes.take_lagging().is_some();
+        }
+        for _ in 0..100 {
+            assert!(theirs.read().is_some());
+        }
+        for _ in 0..32 {
+            pipes.send(id, big()).unwrap();
+            found |= pipes.take_lagging().is_some();
+        }
+        found
+    }
+
     #[test]
     fn pipes_with_a_hwm_or_without_pacing_are_left_alone() {
-        let (ours, _theirs) = pipe_pair(1 << 20, 0);
-        let mut pipes = Pipes::default();
-        pipes.set_pacing(true);
-        let id = pipes.insert(ours, std::sync::Arc::new(PeerSlot::new(Peer::default())));
-        let (mut unpaced, other, _theirs2) = one_pipe();
+        assert_eq!(pace_bound(big().size()), 32);
+        // The sequence finds a paced pipe without a HWM lagging...
+        let (mut paced, id, mut theirs) = one_pipe();
+        assert!(lagging_after_a_report(&mut paced, id, &mut theirs));
+        // ... but not one with a HWM (its reader reports at the LWM) ...
+        let (ours, mut theirs) = pipe_pair(200, 0);
+        let mut bounded = Pipes::default();
+        bounded.set_pacing(true);
+        let id = bounded.insert(ours, std::sync::Arc::new(PeerSlot::new(Peer::default())));
+        assert!(!lagging_after_a_report(&mut bounded, id, &mut theirs));
+        // ... nor one of a socket that does not pace.
+        let (mut unpaced, id, mut theirs) = one_pipe();
         unpaced.set_pacing(false);
-        for _ in 0..100 {
-            pipes.send(id, big()).unwrap();
-            unpaced.send(other, big()).unwrap();
-        }
-        assert_eq!(pipes.take_lagging(), None);
-        assert_eq!(unpaced.take_lagging(), None);
+        assert!(!lagging_after_a_report(&mut unpaced, id, &mut theirs));
     }
 
     #[test]
