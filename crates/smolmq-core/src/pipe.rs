@@ -162,14 +162,8 @@ fn low_water_mark(hwm: usize) -> usize {
 
 /// How many messages the reader of a pipe without a HWM takes between two
 /// reports of its count, while the writer asks for them (see
-/// [`Pipe::lead`]).
-#[cfg(not(loom))]
-pub const LEAD_REPORT_EVERY: usize = 8;
-/// How many messages the reader of a pipe without a HWM takes between two
-/// reports of its count, while the writer asks for them (see
-/// [`Pipe::lead`]); every message under loom, to keep the model small.
-#[cfg(loom)]
-pub const LEAD_REPORT_EVERY: usize = 1;
+/// [`Pipe::lead`]): 8, or 1 under loom, to keep the models small.
+pub const LEAD_REPORT_EVERY: usize = if cfg!(loom) { 1 } else { 8 };
 
 /// Flow-control state of one direction.
 struct Flow {

@@ -985,22 +985,13 @@ impl Socket {
         })
     }
 
-    /// Pacing, after a blocking send went through: pipe `id` has no HWM
-    /// and its reader is `bound` messages (about
-    /// [`PACE_AHEAD`](crate::pattern::PACE_AHEAD) bytes) behind. Waits until the reader has taken half of that, for at most
-    /// [`PACE_WAIT`] (and not past the send's own deadline, when it had
-    /// one). A wait whose time runs out marks the pipe stalled: it is not
-    /// paced again until its reader reports taking more (so a peer that
-    /// does not read holds a sender up once, not at every send). Only a
-    /// socket with one peer gets here (`Pipes::write` looks only then).
-    ///
-    /// Why: without a HWM nothing else keeps a fast sender from running
-    /// far ahead of its connection's I/O thread, and every message queued
-    /// beyond what was freed lives in fresh memory, which the kernel
-    /// zeroes page by page on first touch, on the sender's thread, and
-    /// which is cold in the caches when the I/O thread writes it out: the
-    /// sender's lead made both slower (see `docs/benchmarks.md`, "Pacing a
-    /// sender without a HWM").
+    /// Pacing, after a blocking send went through (see
+    /// [`send_blocking`](Socket::send_blocking), "Pacing without a HWM"):
+    /// pipe `id` has no HWM and its reader is `bound` messages behind.
+    /// Waits until the reader has taken half of that, for at most
+    /// [`PACE_WAIT`] and not past the send's own `deadline`; a wait whose
+    /// time runs out marks the pipe stalled. Only a socket with one peer
+    /// gets here (`Pipes::write` looks only then).
     #[cold]
     #[inline(never)]
     fn pace(&mut self, id: PipeId, bound: usize, deadline: Option<Instant>) {
@@ -1009,9 +1000,10 @@ impl Socket {
         let target = bound.div_ceil(2);
         while !self.pipes.wait_lead(id, target) {
             // `wait` hands over a queued command even past its deadline.
-            let waited = match Instant::now() < until {
-                true => self.wait(Some(until)),
-                false => Err(Error::Timeout),
+            let waited = if Instant::now() < until {
+                self.wait(Some(until))
+            } else {
+                Err(Error::Timeout)
             };
             match waited {
                 Ok(()) => {}
