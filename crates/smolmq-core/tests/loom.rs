@@ -9,7 +9,7 @@
 
 use loom::sync::Notify;
 use loom::thread;
-use smolmq_core::pipe::{pipe_pair, PipeEvents, WriteError};
+use smolmq_core::pipe::{pipe_pair, Pipe, PipeEvents, WriteError};
 use std::sync::Arc;
 
 /// A sink that wakes one loom thread.
@@ -27,27 +27,39 @@ impl PipeEvents for Wake {
     }
 }
 
+/// A pipe pair with a loom waker attached to each end: (writer's end,
+/// reader's end, writer's waker, reader's waker).
+fn woken_pair(hwm: usize) -> (Pipe<usize>, Pipe<usize>, Arc<Wake>, Arc<Wake>) {
+    let (mut tx, mut rx) = pipe_pair::<usize>(hwm, 0);
+    let tx_wake = Arc::new(Wake(Notify::new()));
+    let rx_wake = Arc::new(Wake(Notify::new()));
+    tx.attach(tx_wake.clone(), 0);
+    rx.attach(rx_wake.clone(), 1);
+    (tx, rx, tx_wake, rx_wake)
+}
+
+/// A reader thread that takes two messages, sleeping on `wake` when the
+/// pipe is empty. It hands its end back rather than dropping it: a drop
+/// would wake the writer too (`closed`), hiding a lost `writable`.
+fn read_two(mut rx: Pipe<usize>, wake: Arc<Wake>) -> thread::JoinHandle<(Vec<usize>, Pipe<usize>)> {
+    thread::spawn(move || {
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            match rx.read() {
+                Some(m) => got.push(m),
+                None => wake.0.wait(),
+            }
+        }
+        (got, rx)
+    })
+}
+
 #[test]
 fn writer_at_hwm_is_woken_by_the_reader() {
     loom::model(|| {
         // HWM 1: every second message waits for the reader's report.
-        let (mut tx, mut rx) = pipe_pair::<usize>(1, 0);
-        let tx_wake = Arc::new(Wake(Notify::new()));
-        let rx_wake = Arc::new(Wake(Notify::new()));
-        tx.attach(tx_wake.clone(), 0);
-        rx.attach(rx_wake.clone(), 1);
-        // The reader hands its end back rather than dropping it: a drop
-        // would wake the writer too (`closed`), hiding a lost `writable`.
-        let reader = thread::spawn(move || {
-            let mut got = Vec::new();
-            while got.len() < 2 {
-                match rx.read() {
-                    Some(m) => got.push(m),
-                    None => rx_wake.0.wait(),
-                }
-            }
-            (got, rx)
-        });
+        let (mut tx, rx, tx_wake, rx_wake) = woken_pair(1);
+        let reader = read_two(rx, rx_wake);
         for i in 0..2 {
             let mut msg = i;
             loop {
@@ -121,26 +133,11 @@ fn writer_waiting_for_its_lead_is_woken_by_the_reader() {
         // messages and waits until the reader has taken both. Every
         // interleaving either sees the reader's report in `wait_lead` or
         // gets the wake-up.
-        let (mut tx, mut rx) = pipe_pair::<usize>(0, 0);
-        let tx_wake = Arc::new(Wake(Notify::new()));
-        let rx_wake = Arc::new(Wake(Notify::new()));
-        tx.attach(tx_wake.clone(), 0);
-        rx.attach(rx_wake.clone(), 1);
+        let (mut tx, rx, tx_wake, rx_wake) = woken_pair(0);
         assert_eq!(tx.lead(), 0);
         tx.write(0).unwrap();
         tx.write(1).unwrap();
-        // The reader hands its end back rather than dropping it: a drop
-        // would wake the writer too (`closed`), hiding a lost `writable`.
-        let reader = thread::spawn(move || {
-            let mut got = Vec::new();
-            while got.len() < 2 {
-                match rx.read() {
-                    Some(m) => got.push(m),
-                    None => rx_wake.0.wait(),
-                }
-            }
-            (got, rx)
-        });
+        let reader = read_two(rx, rx_wake);
         while !tx.wait_lead(1) {
             tx_wake.0.wait();
         }
