@@ -1,6 +1,6 @@
 //! Pipe behaviour on one thread: HWM, events, close.
 
-use smolmq_core::pipe::{pipe_pair, PipeEvents, WriteError};
+use smolmq_core::pipe::{pipe_pair, Pipe, PipeEvents, WriteError};
 use std::sync::{Arc, Mutex};
 
 /// Records every event with its token.
@@ -22,6 +22,16 @@ impl PipeEvents for Log {
     }
     fn closed(&self, token: usize) {
         self.0.lock().unwrap().push(("closed", token));
+    }
+}
+
+/// Reads from `pipe` and checks that the messages are `expected`, in order.
+fn read_in_order<T: PartialEq + std::fmt::Debug>(
+    pipe: &mut Pipe<T>,
+    expected: impl IntoIterator<Item = T>,
+) {
+    for want in expected {
+        assert_eq!(pipe.read(), Some(want));
     }
 }
 
@@ -63,9 +73,7 @@ fn hwm_refuses_and_writable_follows_when_reader_makes_room() {
     assert!(!a.check_write());
     // Refusal flushed what was written, so the reader can make room.
     // The reader reports every lwm = 5 messages.
-    for i in 0..4 {
-        assert_eq!(b.read(), Some(i));
-    }
+    read_in_order(&mut b, 0..4);
     assert!(log.take().is_empty(), "no room reported before the LWM");
     assert_eq!(b.read(), Some(4));
     assert_eq!(log.take(), vec![("writable", 1)]);
@@ -173,9 +181,7 @@ fn an_unlimited_pipe_reports_the_readers_count_only_while_asked() {
     a.flush();
     // Nothing read yet; asking starts the reports.
     assert_eq!(a.lead(), 100);
-    for i in 0..50 {
-        assert_eq!(b.read(), Some(i));
-    }
+    read_in_order(&mut b, 0..50);
     let lead = a.lead();
     assert!(
         (50..50 + LEAD_REPORT_EVERY).contains(&lead),
@@ -183,16 +189,12 @@ fn an_unlimited_pipe_reports_the_readers_count_only_while_asked() {
     );
     // Told to stop, the reader reports no more.
     a.stop_lead_reports();
-    for i in 50..90 {
-        assert_eq!(b.read(), Some(i));
-    }
+    read_in_order(&mut b, 50..90);
     assert_eq!(a.lead(), lead, "no report after the stop");
     assert_eq!(a.read_seen(), 100 - lead);
     // Asked again (the `lead` above), it reports from its next messages
     // on.
-    for i in 90..100 {
-        assert_eq!(b.read(), Some(i));
-    }
+    read_in_order(&mut b, 90..100);
     assert!(a.lead() < LEAD_REPORT_EVERY, "all read");
     assert_eq!(a.written(), 100);
 }
@@ -214,20 +216,14 @@ fn a_writer_waiting_for_its_lead_is_woken_by_the_next_report() {
     let target = 2 * LEAD_REPORT_EVERY;
     assert!(!a.wait_lead(target));
     // Reports that leave the writer too far ahead do not wake it.
-    for i in 0..2 * LEAD_REPORT_EVERY {
-        assert_eq!(b.read(), Some(i));
-    }
+    read_in_order(&mut b, 0..2 * LEAD_REPORT_EVERY);
     assert!(log.take().is_empty(), "woken before the lead was reached");
     // The report that brings the lead under the target does.
-    for i in 2 * LEAD_REPORT_EVERY..3 * LEAD_REPORT_EVERY {
-        assert_eq!(b.read(), Some(i));
-    }
+    read_in_order(&mut b, 2 * LEAD_REPORT_EVERY..3 * LEAD_REPORT_EVERY);
     assert_eq!(log.take(), [("writable", 7)], "one wake-up for the wait");
     assert!(a.wait_lead(target), "caught up");
     // A reader that keeps reading wakes no one who is not waiting.
-    for i in 3 * LEAD_REPORT_EVERY..n {
-        assert_eq!(b.read(), Some(i));
-    }
+    read_in_order(&mut b, 3 * LEAD_REPORT_EVERY..n);
     assert!(log.take().is_empty());
 }
 
@@ -238,9 +234,7 @@ fn a_pipe_with_a_hwm_tells_the_lead_without_being_asked() {
         a.write(i).unwrap();
     }
     a.flush();
-    for i in 0..60 {
-        assert_eq!(b.read(), Some(i));
-    }
+    read_in_order(&mut b, 0..60);
     // The LWM of a HWM of 100 is 50: one report so far.
     assert_eq!(a.lead(), 30);
 }

@@ -43,10 +43,19 @@ fn number_of(m: &Msg) -> usize {
     i
 }
 
-/// Sends messages `0..count` with blocking sends; returns how many of the
-/// sends took [`PACE_WAIT`] or longer.
-fn send_all(s: &mut Socket, count: usize) -> usize {
-    send_range(s, 0, count)
+/// Sends messages `from..to` with blocking sends; returns how many of
+/// the sends took [`PACE_WAIT`] or longer.
+fn send_range(s: &mut Socket, from: usize, to: usize) -> usize {
+    let mut slow = 0;
+    for i in from..to {
+        let msg = numbered(i);
+        let started = Instant::now();
+        s.send_blocking(msg).expect("send");
+        if started.elapsed() >= PACE_WAIT {
+            slow += 1;
+        }
+    }
+    slow
 }
 
 #[test]
@@ -64,24 +73,9 @@ fn a_paced_stream_arrives_whole_and_in_order() {
             }
             server
         });
-        send_all(&mut client, COUNT);
+        send_range(&mut client, 0, COUNT);
         let _server = reader.join().expect("reader");
     }
-}
-
-/// Sends messages `from..to` with blocking sends; returns how many of
-/// the sends took [`PACE_WAIT`] or longer.
-fn send_range(s: &mut Socket, from: usize, to: usize) -> usize {
-    let mut slow = 0;
-    for i in from..to {
-        let msg = numbered(i);
-        let started = Instant::now();
-        s.send_blocking(msg).expect("send");
-        if started.elapsed() >= PACE_WAIT {
-            slow += 1;
-        }
-    }
-    slow
 }
 
 /// A client without a HWM connected to a tcp listener that never
@@ -101,7 +95,7 @@ fn client_of_a_silent_listener(ctx: &smolmq_core::Context) -> (std::net::TcpList
 fn a_peer_that_never_read_is_not_waited_for() {
     let ctx = context();
     let (_raw, mut client) = client_of_a_silent_listener(&ctx);
-    let slow = send_all(&mut client, COUNT);
+    let slow = send_range(&mut client, 0, COUNT);
     // Paced, every send past the lead would take PACE_WAIT; a busy
     // machine makes a few sends slow anyway.
     assert!(
